@@ -1,0 +1,45 @@
+using System;
+using System.IO;
+
+namespace StreamLayer.Compression
+{
+    /// <summary>A reusable, growable write-only stream that a compressor fills with one block's output.</summary>
+    internal sealed class BlockBuffer : Stream
+    {
+        private byte[] _buffer;
+        private int _length;
+
+        public BlockBuffer(int capacity) => _buffer = new byte[capacity];
+
+        public byte[] Buffer => _buffer;
+
+        public override long Length => _length;
+
+        public int Count => _length;
+
+        public void Reset() => _length = 0;
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            int needed = _length + count;
+            if (needed > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
+            }
+
+            System.Buffer.BlockCopy(buffer, offset, _buffer, _length, count);
+            _length = needed;
+        }
+
+        public override void WriteByte(byte value) => Write(new[] { value }, 0, 1);
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

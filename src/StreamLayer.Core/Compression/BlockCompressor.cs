@@ -1,0 +1,47 @@
+using System;
+using System.Threading.Tasks;
+
+namespace StreamLayer.Compression
+{
+    /// <summary>One block of uncompressed input on its way through the encoder.</summary>
+    internal sealed class Block
+    {
+        public byte[] Raw;
+        public int RawCount;
+        public bool Final;
+        public BlockBuffer Output;
+
+        // Set by the compressor: where the block's compressed bytes are, and the CRC of its raw bytes where the format needs one.
+        public byte[] Data;
+        public int DataOffset;
+        public int DataCount;
+        public uint Crc;
+
+        /// <summary>Completes when the compressor has filled Data.</summary>
+        public TaskCompletionSource<bool> Compressed;
+    }
+
+    /// <summary>
+    /// Turns a sequence of blocks into one compressed blob. Compress may run for several blocks at once
+    /// (when <see cref="IsParallel"/>); <see cref="Ordered"/> and the header/trailer are used in block order.
+    /// </summary>
+    internal abstract class BlockCompressor
+    {
+        /// <summary>Whether blocks can be compressed concurrently and out of order.</summary>
+        public abstract bool IsParallel { get; }
+
+        /// <summary>True when the output is the input itself, so the Digest is the DiffId.</summary>
+        public virtual bool IsIdentity => false;
+
+        /// <summary>Bytes before the first block's data.</summary>
+        public virtual byte[] Header => Array.Empty<byte>();
+
+        public abstract void Compress(Block block);
+
+        /// <summary>Called once per block, in order, after it is compressed.</summary>
+        public virtual void Ordered(Block block) { }
+
+        /// <summary>Bytes after the last block's data.</summary>
+        public virtual byte[] Trailer(long uncompressedLength) => Array.Empty<byte>();
+    }
+}

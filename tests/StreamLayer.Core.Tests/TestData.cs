@@ -1,0 +1,63 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace StreamLayer.Tests
+{
+    internal static class TestData
+    {
+        /// <summary>Bytes that compress like a real tar: runs of text mixed with noise.</summary>
+        public static byte[] Mixed(int length, int seed = 1)
+        {
+            var random = new Random(seed);
+            var bytes = new byte[length];
+            int i = 0;
+            while (i < length)
+            {
+                int run = Math.Min(length - i, random.Next(1, 4096));
+                if (random.Next(3) == 0)
+                {
+                    random.NextBytes(new Span<byte>(bytes, i, run));
+                }
+                else
+                {
+                    for (int j = 0; j < run; j++)
+                    {
+                        bytes[i + j] = (byte)("the quick brown fox jumps over the lazy dog\n"[(i + j) % 44]);
+                    }
+                }
+
+                i += run;
+            }
+
+            return bytes;
+        }
+
+        public static string Sha256(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+        public static byte[] Gunzip(byte[] blob)
+        {
+            using var gzip = new GZipStream(new MemoryStream(blob), CompressionMode.Decompress);
+            var output = new MemoryStream();
+            gzip.CopyTo(output);
+            return output.ToArray();
+        }
+
+        /// <summary>Encodes with the encoder's own producer API chosen by <paramref name="write"/>; returns the blob and the layer.</summary>
+        public static (byte[] Blob, LayerDigest Layer) Encode(LayerOptions options, Action<LayerEncoder> write)
+        {
+            var blob = new MemoryStream();
+            using var operation = new LayerOperation(options, LayerOperation.CopyTo(blob));
+            write(operation.Input);
+            operation.Input.Complete();
+            LayerDigest layer = operation.Completion.GetAwaiter().GetResult();
+            return (blob.ToArray(), layer);
+        }
+
+        public static (byte[] Blob, LayerDigest Layer) Encode(byte[] input, LayerOptions options = null) =>
+            Encode(options ?? new LayerOptions(), encoder => encoder.Write(input, 0, input.Length));
+    }
+}
