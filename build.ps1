@@ -1,0 +1,187 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+Builds, documents, tests, benchmarks and packages the StreamLayer module.
+
+.DESCRIPTION
+Run it with the PowerShell that the repository's tool manifest brings:
+
+    dotnet tool restore
+    dotnet pwsh ./build.ps1 [Build|Docs|Test|Bench|Package|Demo]
+
+Build   (default) lays out an importable module in out/StreamLayer (manifest, dlls, format file, en-US help).
+Docs    turns docs/help/en-US into MAML and about_*.help.txt in out/StreamLayer/en-US.
+Test    builds, packages, runs the unit tests and the Pester tests against out/StreamLayer in a child
+        process, and ends with the line "N passed, N failed".
+Bench   measures StreamLayer side by side with the peer tools on this machine (see bench/).
+Package makes a .nupkg of out/StreamLayer with PSResourceGet in out/package.
+Demo    builds and runs the module's main job on a sample tar.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Docs', 'Test', 'Bench', 'Package', 'Demo')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Test: run only the Pester tests with these tags (the unit tests always run).
+    [string[]] $Tag
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3
+$ProgressPreference = 'SilentlyContinue'
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'StreamLayer'
+$PackageOut = Join-Path $Out 'package'
+$ResultsOut = Join-Path $Out 'test-results'
+
+function Invoke-Native {
+    # Runs a native command (the first argument) and stops the build when it fails. No param block, so that
+    # arguments such as -o and -c reach the command instead of PowerShell's parameter binder.
+    $command, $arguments = $args
+    & $command @arguments
+    if ($LASTEXITCODE -ne 0) { throw "$command $($arguments -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
+function Get-NuGetPackagesFolder {
+    $line = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0 -or "$line" -notmatch 'global-packages:\s*(.+)$') { throw 'Cannot find the NuGet global packages folder.' }
+    $Matches[1].Trim()
+}
+
+function Invoke-Build {
+    Write-Host "Building StreamLayer ($Configuration)"
+    $publish = Join-Path $Out "publish"
+    Invoke-Native dotnet publish (Join-Path $Root 'src/StreamLayer.PowerShell/StreamLayer.PowerShell.csproj') -c $Configuration -o $publish --nologo -v quiet
+    if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
+    $null = New-Item -ItemType Directory -Force -Path $ModuleOut
+    Copy-Item (Join-Path $publish '*.dll') $ModuleOut
+    Copy-Item (Join-Path $Root 'StreamLayer.psd1'), (Join-Path $Root 'src/StreamLayer.PowerShell/StreamLayer.format.ps1xml') $ModuleOut
+    Invoke-Docs
+}
+
+function Invoke-Docs {
+    $source = Join-Path $Root 'docs/help/en-US'
+    $target = Join-Path $ModuleOut 'en-US'
+    if (Get-Module -ListAvailable -Name platyPS) {
+        Write-Host 'Converting help with PlatyPS'
+        Import-Module platyPS
+        $null = New-ExternalHelp -Path $source -OutputPath $target -Force
+    }
+    else {
+        Write-Host "Converting help with the project's converter (PlatyPS is not installed)"
+        Import-Module (Join-Path $Root 'build/MarkdownHelp.psm1') -Force
+        $null = ConvertTo-MamlHelp -Path $source -OutputPath $target
+        $null = ConvertTo-AboutHelpText -Path $source -OutputPath $target
+    }
+}
+
+function Install-TestTools {
+    # The tests check results with independent tools and push to a real registry: Debian's packages.
+    $needed = [ordered]@{
+        'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
+        openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'
+    }
+    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) })
+    if (-not $missing) { return }
+    $packages = @($missing | ForEach-Object { $needed[$_] } | Sort-Object -Unique)
+    $isRoot = $IsLinux -and ((& id -u) -eq '0')
+    if ($isRoot -and (Get-Command apt-get -ErrorAction Ignore)) {
+        Write-Host "Installing test tools: $($packages -join ' ')"
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        Invoke-Native apt-get update -qq
+        Invoke-Native apt-get install -y -qq --no-install-recommends @packages
+        return
+    }
+    throw "The tests need $($missing -join ', '). Install the Debian packages $($packages -join ' ') (as root: apt-get install $($packages -join ' '))."
+}
+
+function Get-PesterModulePath {
+    Invoke-Native dotnet restore (Join-Path $Root 'build/PesterRestore/PesterRestore.csproj') --nologo -v quiet
+    $manifest = Join-Path (Get-NuGetPackagesFolder) 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path $manifest)) { throw "Pester was restored, but $manifest is missing." }
+    $manifest
+}
+
+function Invoke-Package {
+    Write-Host 'Packaging out/StreamLayer with PSResourceGet'
+    if (Test-Path $PackageOut) { Remove-Item -Recurse -Force $PackageOut }
+    $null = New-Item -ItemType Directory -Force -Path $PackageOut
+    $repository = "StreamLayerBuild-$PID"
+    Register-PSResourceRepository -Name $repository -Uri $PackageOut -Trusted
+    try {
+        Publish-PSResource -Path $ModuleOut -Repository $repository -SkipDependenciesCheck
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repository
+    }
+    Get-ChildItem $PackageOut -Filter *.nupkg
+}
+
+function Get-TrxCounts([string] $Path) {
+    [xml] $trx = Get-Content -Raw $Path
+    $counters = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+}
+
+function Invoke-Test {
+    Install-TestTools
+    Invoke-Build
+    $null = Invoke-Package
+    $pester = Get-PesterModulePath
+    if (Test-Path $ResultsOut) { Remove-Item -Recurse -Force $ResultsOut }
+    $null = New-Item -ItemType Directory -Force -Path $ResultsOut
+
+    Write-Host 'Unit tests (StreamLayer.Core)'
+    & dotnet test (Join-Path $Root 'tests/StreamLayer.Core.Tests') -c $Configuration --nologo -v quiet `
+        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $ResultsOut
+    $unit = if (Test-Path (Join-Path $ResultsOut 'core.trx')) { Get-TrxCounts (Join-Path $ResultsOut 'core.trx') } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    Write-Host 'Pester tests (against out/StreamLayer, in a child process)'
+    $summary = Join-Path $ResultsOut 'pester-summary.json'
+    $runner = Join-Path $Root 'tests/Invoke-PesterTests.ps1'
+    $tagArguments = if ($Tag) { @('-Tag', ($Tag -join ',')) } else { @() }
+    & dotnet pwsh -NoProfile -NonInteractive -File $runner -PesterPath $pester -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1') `
+        -PackagePath $PackageOut -SummaryPath $summary @tagArguments
+    $pesterCounts = if (Test-Path $summary) { Get-Content -Raw $summary | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    $passed = $unit.Passed + $pesterCounts.Passed
+    $failed = $unit.Failed + $pesterCounts.Failed
+    Write-Host "Unit: $($unit.Passed) passed, $($unit.Failed) failed. Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed."
+    Write-Output "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Bench {
+    Install-TestTools
+    Invoke-Build
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') `
+        -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1')
+    if ($LASTEXITCODE -ne 0) { throw "The benchmark failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'demo/Invoke-Demo.ps1') -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1')
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed with exit code $LASTEXITCODE." }
+}
+
+Push-Location $Root
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Docs' { Invoke-Docs }
+        'Test' { Invoke-Test }
+        'Bench' { Invoke-Bench }
+        'Package' { Invoke-Build; Invoke-Package }
+        'Demo' { Invoke-Demo }
+    }
+}
+finally {
+    Pop-Location
+}

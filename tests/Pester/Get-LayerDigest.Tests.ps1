@@ -1,0 +1,303 @@
+BeforeAll {
+    Import-Module $env:STREAMLAYER_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+
+    $script:work = New-TestDirectory
+    # A tar of several 1 MiB blocks, and a small one for the one-object-per-byte pipeline.
+    $script:tar = (New-TestTar -Path (Join-Path $work 'layer.tar') -SizeKiB 3500 -Seed 1).FullName
+    $script:smallTar = (New-TestTar -Path (Join-Path $work 'small.tar') -SizeKiB 160 -Seed 2).FullName
+    $script:tarDiffId = Get-Sha256Sum $tar
+    $script:smallDiffId = Get-Sha256Sum $smallTar
+    $script:reference = Get-LayerDigest -Path $tar
+    $script:smallReference = Get-LayerDigest -Path $smallTar
+
+    Add-Type -TypeDefinition @'
+using System;
+using System.IO;
+using System.Threading;
+
+// A stream that reads slowly, or never ends: inputs that take long enough to show progress or to be stopped.
+public sealed class TestSlowStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly int _chunk, _delayMs;
+    public TestSlowStream(Stream inner, int chunk, int delayMs) { _inner = inner; _chunk = chunk; _delayMs = delayMs; }
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        Thread.Sleep(_delayMs);
+        if (_inner == null) { Array.Clear(buffer, offset, Math.Min(count, _chunk)); return Math.Min(count, _chunk); }
+        return _inner.Read(buffer, offset, Math.Min(count, _chunk));
+    }
+    public override bool CanRead => true;
+    public override bool CanSeek => _inner != null && _inner.CanSeek;
+    public override bool CanWrite => false;
+    public override long Length => _inner.Length;
+    public override long Position { get => _inner.Position; set => _inner.Position = value; }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => _inner.Seek(offset, origin);
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+'@
+}
+
+AfterAll {
+    Remove-Item -Recurse -Force $script:work -ErrorAction Ignore
+}
+
+Describe 'Get-LayerDigest results, checked with independent tools' {
+    It 'gives the DiffId that sha256sum gives for the tar' {
+        $reference.DiffId | Should -Be $tarDiffId
+        $reference.UncompressedSize | Should -Be (Get-Item $tar).Length
+    }
+
+    It 'writes an -OutFile blob whose sha256sum is the Digest and whose length is the Size' {
+        $blob = Join-Path $work 'layer.tar.gz'
+        $layer = Get-LayerDigest -Path $tar -OutFile $blob
+
+        Get-Sha256Sum $blob | Should -Be $layer.Digest
+        (Get-Item $blob).Length | Should -Be $layer.Size
+        $layer.Digest | Should -Be $reference.Digest
+    }
+
+    It 'writes a blob that gzip -dc restores to the tar byte for byte' {
+        $blob = Join-Path $work 'restore.tar.gz'
+        $null = Get-LayerDigest -Path $tar -OutFile $blob
+        $restored = Join-Path $work 'restored.tar'
+        & bash -c 'gzip -dc "$1" > "$2"' _ $blob $restored
+        $LASTEXITCODE | Should -Be 0
+
+        & cmp $tar $restored
+        $LASTEXITCODE | Should -Be 0 -Because 'cmp finds no difference'
+        & gzip -t $blob
+        $LASTEXITCODE | Should -Be 0 -Because 'gzip checks the CRC and length in the trailer'
+    }
+
+    It 'names the layer with Docker''s gzip media type by default' {
+        $reference.MediaType | Should -Be 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+        $reference.Digest | Should -Match '^sha256:[0-9a-f]{64}$'
+        $reference.Size | Should -BeLessThan $reference.UncompressedSize
+    }
+
+    It 'returns the documented type with a Path' {
+        $reference | Should -BeOfType ([StreamLayer.LayerDigest])
+        $reference.Path | Should -Be $tar
+        (Get-FormatData -TypeName StreamLayer.LayerDigest) | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Get-LayerDigest input forms' {
+    It 'gives the same layer for <Name>' -ForEach @(
+        @{ Name = '-Path'; Run = { Get-LayerDigest -Path $tar } }
+        @{ Name = '-LiteralPath'; Run = { Get-LayerDigest -LiteralPath $tar } }
+        @{ Name = '-ReadCount chunks (object[] of bytes)'; Run = { Get-Content -AsByteStream -ReadCount 65536 -LiteralPath $tar | Get-LayerDigest } }
+        @{ Name = '-ReadCount chunks of an odd size'; Run = { Get-Content -AsByteStream -ReadCount 1000 -LiteralPath $tar | Get-LayerDigest } }
+        @{ Name = '-Raw (one byte[])'; Run = { Get-Content -AsByteStream -Raw -LiteralPath $tar | Get-LayerDigest } }
+        @{ Name = 'a Stream in the pipeline'; Run = { $s = [IO.File]::OpenRead($tar); try { $s | Get-LayerDigest } finally { $s.Dispose() } } }
+        @{ Name = '-InputStream'; Run = { $s = [IO.File]::OpenRead($tar); try { Get-LayerDigest -InputStream $s } finally { $s.Dispose() } } }
+        @{ Name = 'a non-seekable stream that returns short reads'; Run = { $s = [TestSlowStream]::new([IO.File]::OpenRead($tar), 7001, 0); Get-LayerDigest -InputStream $s } }
+        @{ Name = 'Get-Item in the pipeline'; Run = { Get-Item $tar | Get-LayerDigest } }
+        @{ Name = 'byte arrays of several sizes in a row'; Run = { $b = [IO.File]::ReadAllBytes($tar); & { , $b[0..99999]; , $b[100000..2100000]; , $b[2100001..($b.Length - 1)] } | Get-LayerDigest } }
+    ) {
+        $layer = & $Run
+        @($layer).Count | Should -Be 1
+        $layer.Digest | Should -Be $reference.Digest
+        $layer.DiffId | Should -Be $tarDiffId
+        $layer.Size | Should -Be $reference.Size
+        $layer.UncompressedSize | Should -Be $reference.UncompressedSize
+    }
+
+    It 'gives the same layer for one pipeline object per byte (Get-Content -AsByteStream)' {
+        $layer = Get-Content -AsByteStream -LiteralPath $smallTar | Get-LayerDigest
+        $layer.Digest | Should -Be $smallReference.Digest
+        $layer.DiffId | Should -Be $smallDiffId
+        $layer.Path | Should -BeNullOrEmpty
+    }
+
+    It 'makes one layer per file for a wildcard -Path and for Get-ChildItem' {
+        $folder = Join-Path $work 'many'
+        $null = New-Item -ItemType Directory -Force $folder
+        Copy-Item $tar (Join-Path $folder 'a.tar')
+        Copy-Item $smallTar (Join-Path $folder 'b.tar')
+
+        $byPath = Get-LayerDigest -Path (Join-Path $folder '*.tar')
+        $byPipeline = Get-ChildItem $folder -Filter *.tar | Sort-Object Name | Get-LayerDigest
+
+        foreach ($layers in $byPath, $byPipeline) {
+            $layers.Count | Should -Be 2
+            $layers[0].Digest | Should -Be $reference.Digest
+            $layers[1].Digest | Should -Be $smallReference.Digest
+            $layers[0].Path | Should -Be (Join-Path $folder 'a.tar')
+        }
+    }
+}
+
+Describe 'Get-LayerDigest options' {
+    It 'gives the same Digest on every run and for every -ThrottleLimit' {
+        (Get-LayerDigest -Path $tar).Digest | Should -Be $reference.Digest
+        (Get-LayerDigest -Path $tar -ThrottleLimit 1).Digest | Should -Be $reference.Digest
+        (Get-LayerDigest -Path $tar -ThrottleLimit 3).Digest | Should -Be $reference.Digest
+    }
+
+    It 'uses OCI''s media type with -MediaType Oci, with the same bytes' {
+        $layer = Get-LayerDigest -Path $tar -MediaType Oci
+        $layer.MediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+gzip'
+        $layer.Digest | Should -Be $reference.Digest
+    }
+
+    It 'compresses smaller at -CompressionLevel <Level>, and gzip still restores the tar' -ForEach @(
+        @{ Level = 9 }, @{ Level = 'SmallestSize' }, @{ Level = 'Optimal' }
+    ) {
+        $blob = Join-Path $work "level-$Level.gz"
+        $layer = Get-LayerDigest -Path $tar -CompressionLevel $Level -OutFile $blob
+        $layer.Size | Should -BeLessThan $reference.Size
+        $layer.DiffId | Should -Be $tarDiffId
+        Get-Sha256Sum $blob | Should -Be $layer.Digest
+        Get-GunzipSha256 $blob | Should -Be $tarDiffId
+    }
+
+    It 'stores without compression at -CompressionLevel 0' {
+        $layer = Get-LayerDigest -Path $tar -CompressionLevel NoCompression
+        $layer.Size | Should -BeGreaterThan $layer.UncompressedSize
+    }
+}
+
+Describe 'Get-LayerDigest bad input' {
+    It 'refuses <Name> with <Id> (<Category>) and outputs nothing' -ForEach @(
+        @{ Name = 'text in the pipeline'; Id = 'InputNotBytes'; Category = 'InvalidType'; Hint = '-AsByteStream'; Run = { Get-Content -LiteralPath $smallTar -TotalCount 3 | Get-LayerDigest } }
+        @{ Name = 'numbers in the pipeline'; Id = 'InputNotBytes'; Category = 'InvalidType'; Hint = 'System.Int32'; Run = { 1..3 | Get-LayerDigest } }
+        @{ Name = 'an array holding text'; Id = 'InputNotBytes'; Category = 'InvalidType'; Hint = 'System.String'; Run = { , @([byte]1, 'x') | Get-LayerDigest } }
+        @{ Name = 'bytes followed by text'; Id = 'InputNotBytes'; Category = 'InvalidType'; Hint = '-AsByteStream'; Run = { & { [byte]1; [byte]2; 'three' } | Get-LayerDigest } }
+        @{ Name = 'an empty pipeline'; Id = 'InputEmpty'; Category = 'InvalidData'; Hint = 'No input'; Run = { @() | Get-LayerDigest } }
+        @{ Name = 'an empty byte array'; Id = 'InputEmpty'; Category = 'InvalidData'; Hint = 'empty'; Run = { , [byte[]]@() | Get-LayerDigest } }
+        @{ Name = 'an empty file'; Id = 'InputEmpty'; Category = 'InvalidData'; Hint = 'empty'; Run = { $f = Join-Path $work 'empty.tar'; $null = New-Item -Force $f; Get-LayerDigest -Path $f } }
+        @{ Name = 'a missing -Path'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -Path (Join-Path $work 'missing.tar') } }
+        @{ Name = 'a wildcard that matches nothing'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -Path (Join-Path $work 'nothing*.tar') } }
+        @{ Name = 'a missing -LiteralPath'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -LiteralPath (Join-Path $work 'missing[1].tar') } }
+        @{ Name = 'a directory -Path'; Id = 'PathIsDirectory'; Category = 'InvalidArgument'; Hint = 'tar -cf'; Run = { Get-LayerDigest -Path $work } }
+        @{ Name = 'a directory in the pipeline'; Id = 'PathIsDirectory'; Category = 'InvalidArgument'; Hint = 'directory'; Run = { Get-Item $work | Get-LayerDigest } }
+        @{ Name = 'a good file before a missing one'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -Path $tar, (Join-Path $work 'missing.tar') } }
+        @{ Name = 'bytes mixed with a file'; Id = 'InputMixed'; Category = 'InvalidArgument'; Hint = 'one kind'; Run = { & { [byte]1; Get-Item $smallTar } | Get-LayerDigest } }
+        @{ Name = 'a compression level out of range'; Id = 'InvalidOption'; Category = 'InvalidArgument'; Hint = '0'; Run = { Get-LayerDigest -Path $tar -CompressionLevel 12 } }
+        @{ Name = '-OutFile for several layers'; Id = 'OutFileMultipleLayers'; Category = 'InvalidArgument'; Hint = 'one layer'; Run = { Get-LayerDigest -Path $tar, $smallTar -OutFile (Join-Path $work 'two.gz') } }
+    ) {
+        $output = $null
+        $caught = $null
+        try { $output = & $Run } catch { $caught = $_ }
+
+        $caught | Should -Not -BeNullOrEmpty -Because 'the command must stop with an error'
+        $caught.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $caught.CategoryInfo.Category | Should -Be $Category
+        $caught.Exception.Message | Should -BeLike "*$Hint*"
+        $output | Should -BeNullOrEmpty
+    }
+
+    It 'throws an error that Should -Throw -ErrorId matches' {
+        { 'not bytes' | Get-LayerDigest } | Should -Throw -ErrorId 'InputNotBytes,*'
+    }
+
+    It 'removes the -OutFile it started when the input turns out bad' {
+        $blob = Join-Path $work 'bad.gz'
+        { & { [byte[]](1..200); 'text' } | Get-LayerDigest -OutFile $blob } | Should -Throw -ErrorId 'InputNotBytes,*'
+        Test-Path $blob | Should -BeFalse
+    }
+
+    It 'reports an -OutFile that cannot be written before reading any input' {
+        $blob = Join-Path $work 'no/such/folder/x.gz'
+        { Get-LayerDigest -Path $tar -OutFile $blob } | Should -Throw -ErrorId 'OutFileWriteFailed,*'
+    }
+}
+
+Describe 'Get-LayerDigest progress, hints and stopping' {
+    It 'shows progress with a percentage for a long input of known size' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($module, $tar)
+                    Import-Module $module
+                    $stream = [TestSlowStream]::new([IO.File]::OpenRead($tar), 65536, 40)
+                    Get-LayerDigest -InputStream $stream
+                }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($tar)
+            $layer = $ps.Invoke()
+            $layer[0].Digest | Should -Be $reference.Digest
+            $records = @($ps.Streams.Progress | Where-Object RecordType -EQ 'Processing')
+            $records.Count | Should -BeGreaterThan 0
+            $records[-1].PercentComplete | Should -BeGreaterThan 0
+            $records[-1].StatusDescription | Should -Match 'read'
+            @($ps.Streams.Progress | Where-Object RecordType -EQ 'Completed').Count | Should -Be 1
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'shows bytes and rate, without a percentage, when the size is unknown' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($module, $tar)
+                    Import-Module $module
+                    Get-Content -AsByteStream -ReadCount 16384 -LiteralPath $tar | ForEach-Object { Start-Sleep -Milliseconds 5; , $_ } | Get-LayerDigest
+                }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($tar)
+            $layer = $ps.Invoke()
+            $layer[0].Digest | Should -Be $reference.Digest
+            $records = @($ps.Streams.Progress | Where-Object RecordType -EQ 'Processing')
+            $records.Count | Should -BeGreaterThan 0
+            $records | ForEach-Object { $_.PercentComplete | Should -Be -1 }
+            $records[-1].StatusDescription | Should -Match '/s'
+            $records[-1].Activity | Should -Be 'Get-LayerDigest'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'shows no progress under $ProgressPreference = SilentlyContinue' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($module, $tar)
+                    Import-Module $module
+                    $ProgressPreference = 'SilentlyContinue'
+                    Get-LayerDigest -InputStream ([TestSlowStream]::new([IO.File]::OpenRead($tar), 65536, 40))
+                }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($tar)
+            $null = $ps.Invoke()
+            $ps.Streams.Progress.Count | Should -Be 0
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'hints once at the fast input forms when a large input arrives one object per byte' {
+        $bytes = [byte[]]::new(1MB + 10)
+        $layer = $bytes | Get-LayerDigest -WarningVariable hints -WarningAction SilentlyContinue
+        @($hints).Count | Should -Be 1
+        "$($hints[0])" | Should -BeLike '*-ReadCount*'
+        $layer.UncompressedSize | Should -Be $bytes.Length
+        $layer.DiffId | Should -Be ('sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant())
+    }
+
+    It 'does not hint when the bytes arrive in arrays' {
+        $null = Get-Content -AsByteStream -ReadCount 4096 -LiteralPath $tar | Get-LayerDigest -WarningVariable hints
+        @($hints).Count | Should -Be 0
+    }
+
+    It 'stops an endless input when the pipeline is stopped, and removes its -OutFile' {
+        $blob = Join-Path $work 'endless.gz'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($module, $blob)
+                    Import-Module $module
+                    Get-LayerDigest -InputStream ([TestSlowStream]::new($null, 65536, 1)) -OutFile $blob
+                }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($blob)
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Test-Path $blob) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Start-Sleep -Milliseconds 300
+            Test-Path $blob | Should -BeTrue -Because 'the command had started writing'
+
+            $stop = $ps.BeginStop($null, $null)
+            # A hang guard, not a timing requirement: an endless input never finishes by itself.
+            $stop.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30)) | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            Test-Path $blob | Should -BeFalse
+        }
+        finally { $ps.Dispose() }
+    }
+}

@@ -1,0 +1,71 @@
+BeforeDiscovery {
+    $module = Import-Module $env:STREAMLAYER_MODULE -Force -PassThru
+    $script:cmdlets = @($module.ExportedCmdlets.Keys | ForEach-Object { @{ Name = $_ } })
+}
+
+BeforeAll {
+    Import-Module $env:STREAMLAYER_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot '../../build/MarkdownHelp.psm1') -Force
+    $script:docs = Join-Path $PSScriptRoot '../../docs/help/en-US'
+    $script:common = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters
+}
+
+Describe 'Help for <Name>' -ForEach $cmdlets {
+    BeforeAll {
+        $script:page = Read-MarkdownHelp (Join-Path $docs "$Name.md")
+        $script:help = Get-Help $Name -Full
+        $script:command = Get-Command $Name
+    }
+
+    It 'shows the synopsis written in the markdown' {
+        $help.Synopsis | Should -Be $page.Synopsis
+        $help.Synopsis | Should -Not -BeLike "$Name *"
+    }
+
+    It 'shows a description and at least two examples' {
+        ($help.Description.Text -join ' ') | Should -Not -BeNullOrEmpty
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $help.Examples.Example) { $example.Code | Should -Not -BeNullOrEmpty }
+    }
+
+    It 'shows every parameter with its description' {
+        $names = @($command.Parameters.Keys | Where-Object { $_ -notin $common })
+        $names.Count | Should -BeGreaterThan 0
+        foreach ($name in $names) {
+            $parameter = $help.Parameters.Parameter | Where-Object Name -EQ $name
+            $parameter | Should -Not -BeNullOrEmpty -Because "-$name needs help"
+            ($parameter.Description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "-$name needs a description"
+        }
+    }
+
+    It 'documents exactly the parameters the cmdlet has, with their types and sets' {
+        $actual = @($command.Parameters.Values | Where-Object Name -NotIn $common)
+        @($page.Parameters.Name | Sort-Object) | Should -Be @($actual.Name | Sort-Object)
+        foreach ($parameter in $actual) {
+            $documented = $page.Parameters | Where-Object Name -EQ $parameter.Name
+            $documented.Type | Should -Be $parameter.ParameterType.Name -Because "-$($parameter.Name)'s type"
+            $sets = @($parameter.ParameterSets.Keys)
+            $expectedSets = if ($sets -contains '__AllParameterSets') { @('(All)') } else { @($sets | Sort-Object) }
+            @($documented.Sets | Sort-Object) | Should -Be $expectedSets -Because "-$($parameter.Name)'s parameter sets"
+            $aliases = if ($parameter.Aliases.Count) { $parameter.Aliases -join ', ' } else { '' }
+            "$($documented.Aliases)" | Should -Be $aliases -Because "-$($parameter.Name)'s aliases"
+        }
+    }
+
+    It 'lists the cmdlet''s parameter sets in SYNTAX' {
+        @($page.SyntaxSets | Sort-Object) | Should -Be @($command.ParameterSets.Name | Sort-Object)
+    }
+
+    It 'has the PlatyPS front matter' {
+        $page.FrontMatter['external help file'] | Should -Be 'StreamLayer.PowerShell.dll-Help.xml'
+        $page.FrontMatter['Module Name'] | Should -Be 'StreamLayer'
+    }
+}
+
+Describe 'about_StreamLayer' {
+    It 'is found by Get-Help' {
+        $text = Get-Help about_StreamLayer | Out-String
+        $text | Should -Match 'SHORT DESCRIPTION'
+        $text | Should -Match 'one pass'
+    }
+}

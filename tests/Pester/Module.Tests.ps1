@@ -1,0 +1,59 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:manifestPath = $env:STREAMLAYER_MODULE
+    $script:manifest = Test-ModuleManifest -Path $manifestPath
+    $script:module = Import-Module $manifestPath -Force -PassThru
+}
+
+Describe 'The StreamLayer module' {
+    It 'has a valid manifest for both PowerShell editions' {
+        $manifest.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
+        $manifest.PowerShellVersion | Should -Be '5.1'
+        $manifest.RootModule | Should -Be 'StreamLayer.PowerShell.dll'
+    }
+
+    It 'exports exactly the cmdlets the assembly defines, and no functions' {
+        $defined = $module.ImplementingAssembly.GetTypes() |
+            Where-Object { $_.IsPublic -and -not $_.IsAbstract -and $_.GetCustomAttributes([Management.Automation.CmdletAttribute], $false) } |
+            ForEach-Object { $a = $_.GetCustomAttributes([Management.Automation.CmdletAttribute], $false)[0]; "$($a.VerbName)-$($a.NounName)" }
+        @($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be @($defined | Sort-Object)
+        $module.ExportedFunctions.Count | Should -Be 0
+    }
+
+    It 'has the manifest version as its assembly version' {
+        $module.ImplementingAssembly.GetName().Version.ToString(3) | Should -Be $manifest.Version.ToString(3)
+    }
+
+    It 'targets netstandard2.0 and keeps the core free of PowerShell' {
+        $core = [StreamLayer.LayerEncoder].Assembly
+        $core.GetReferencedAssemblies().Name | Should -Not -Contain 'System.Management.Automation'
+        $framework = $module.ImplementingAssembly.GetCustomAttributes([Runtime.Versioning.TargetFrameworkAttribute], $false)[0].FrameworkName
+        $framework | Should -Be '.NETStandard,Version=v2.0'
+    }
+}
+
+Describe 'The package' -Tag 'Package' {
+    It 'installs from a local folder repository and imports in a new process' {
+        $nupkg = @(Get-ChildItem $env:STREAMLAYER_PACKAGE -Filter 'StreamLayer.*.nupkg')
+        $nupkg.Count | Should -Be 1
+
+        $target = New-TestDirectory
+        $repository = "StreamLayerTest-$PID"
+        Register-PSResourceRepository -Name $repository -Uri $env:STREAMLAYER_PACKAGE -Trusted
+        try {
+            Save-PSResource -Name StreamLayer -Repository $repository -Path $target -TrustRepository
+        }
+        finally {
+            Unregister-PSResourceRepository -Name $repository
+        }
+
+        $installed = Get-ChildItem $target -Recurse -Filter StreamLayer.psd1 | Select-Object -First 1
+        $installed | Should -Not -BeNullOrEmpty
+        $command = "Import-Module '$($installed.FullName)'; (,[byte[]](1..100) | Get-LayerDigest).DiffId; (Get-Module StreamLayer).ModuleBase"
+        $output = Invoke-ChildPwsh $command
+        $LASTEXITCODE | Should -Be 0
+        $output[0] | Should -Be ('sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([byte[]](1..100))).ToLowerInvariant())
+        $output[1] | Should -Be $installed.DirectoryName
+        Remove-Item -Recurse -Force $target
+    }
+}
