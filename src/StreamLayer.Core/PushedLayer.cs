@@ -1,0 +1,45 @@
+using StreamLayer.Registry;
+
+namespace StreamLayer
+{
+    /// <summary>A layer that is in a registry: its digests and sizes, and where it is.</summary>
+    public sealed class PushedLayer
+    {
+        public PushedLayer(LayerDigest layer, ImageReference repository)
+        {
+            Digest = layer.Digest;
+            DiffId = layer.DiffId;
+            Size = layer.Size;
+            UncompressedSize = layer.UncompressedSize;
+            MediaType = layer.MediaType;
+            Path = layer.Path;
+            Registry = repository.Registry;
+            Repository = repository.Repository;
+            Reference = repository.WithDigest(layer.Digest).ToString();
+        }
+
+        public string Digest { get; }
+
+        public string DiffId { get; }
+
+        public long Size { get; }
+
+        public long UncompressedSize { get; }
+
+        public string MediaType { get; }
+
+        /// <summary>The file the layer was read from, or null for pipeline and stream input.</summary>
+        public string Path { get; }
+
+        /// <summary>The registry's host and port, e.g. localhost:5000 or index.docker.io.</summary>
+        public string Registry { get; }
+
+        /// <summary>The repository within the registry, e.g. team/app or library/ubuntu.</summary>
+        public string Repository { get; }
+
+        /// <summary>registry/repository@digest: where to fetch the blob.</summary>
+        public string Reference { get; }
+
+        public override string ToString() => Reference;
+    }
+}

@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+
+namespace StreamLayer.Registry
+{
+    /// <summary>What kind of failure a registry operation ended in; the cmdlets turn each into a stable error id.</summary>
+    public enum RegistryFailure
+    {
+        /// <summary>The registry answered with an error that fits no other kind.</summary>
+        Rejected,
+        Unauthorized,
+        Denied,
+        NameUnknown,
+        NameInvalid,
+        BlobRejected,
+        Unsupported,
+        TooManyRequests,
+        Unavailable,
+        Timeout,
+        ProtocolError,
+        ConnectionFailed,
+    }
+
+    /// <summary>
+    /// A registry operation failed. Carries the registry's own error code and message (from its JSON error body),
+    /// the HTTP method and status, and a URL with no credentials in it.
+    /// </summary>
+    public sealed class RegistryException : Exception
+    {
+        public RegistryException(RegistryFailure failure, string message, Exception inner = null)
+            : base(message, inner)
+        {
+            Failure = failure;
+        }
+
+        public RegistryFailure Failure { get; }
+
+        public HttpStatusCode? StatusCode { get; internal set; }
+
+        /// <summary>The first error code in the registry's error body, e.g. BLOB_UPLOAD_INVALID; null when there was none.</summary>
+        public string ErrorCode { get; internal set; }
+
+        /// <summary>The registry's message for <see cref="ErrorCode"/>.</summary>
+        public string RegistryMessage { get; internal set; }
+
+        public string Method { get; internal set; }
+
+        /// <summary>The request's URL with query values and credentials removed.</summary>
+        public string Url { get; internal set; }
+
+        /// <summary>Every (code, message) pair of the error body.</summary>
+        public IReadOnlyList<KeyValuePair<string, string>> Errors { get; internal set; } = Array.Empty<KeyValuePair<string, string>>();
+
+        internal static RegistryFailure Classify(HttpStatusCode status, string code)
+        {
+            switch (code)
+            {
+                case "UNAUTHORIZED": return RegistryFailure.Unauthorized;
+                case "DENIED": return RegistryFailure.Denied;
+                case "NAME_UNKNOWN": return RegistryFailure.NameUnknown;
+                case "NAME_INVALID": return RegistryFailure.NameInvalid;
+                case "DIGEST_INVALID":
+                case "SIZE_INVALID":
+                case "BLOB_UPLOAD_INVALID":
+                case "BLOB_UPLOAD_UNKNOWN":
+                case "BLOB_UNKNOWN":
+                case "MANIFEST_INVALID":
+                case "MANIFEST_BLOB_UNKNOWN":
+                case "MANIFEST_UNKNOWN":
+                    return RegistryFailure.BlobRejected;
+                case "UNSUPPORTED": return RegistryFailure.Unsupported;
+                case "TOOMANYREQUESTS": return RegistryFailure.TooManyRequests;
+            }
+
+            switch ((int)status)
+            {
+                case 401: return RegistryFailure.Unauthorized;
+                case 403: return RegistryFailure.Denied;
+                case 404: return RegistryFailure.NameUnknown;
+                case 405: return RegistryFailure.Unsupported;
+                case 408: return RegistryFailure.Timeout;
+                case 429: return RegistryFailure.TooManyRequests;
+                default: return (int)status >= 500 ? RegistryFailure.Unavailable : RegistryFailure.Rejected;
+            }
+        }
+    }
+}

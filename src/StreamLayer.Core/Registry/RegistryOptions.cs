@@ -1,0 +1,61 @@
+using System;
+
+namespace StreamLayer.Registry
+{
+    /// <summary>How a blob's bytes travel to the registry.</summary>
+    public enum UploadMode
+    {
+        /// <summary>One PATCH whose body is the whole blob, sent as it is produced (what docker, skopeo and go-containerregistry do).</summary>
+        Stream,
+
+        /// <summary>PATCH requests of ChunkSize bytes with Content-Range, each retried on its own (for registries and proxies that cap request size).</summary>
+        Chunked,
+    }
+
+    /// <summary>How to talk to a registry.</summary>
+    public sealed class RegistryOptions
+    {
+        /// <summary>Talk http instead of https to a registry that is not on this machine (loopback registries always get http).</summary>
+        public bool PlainHttp { get; set; }
+
+        public bool SkipCertificateCheck { get; set; }
+
+        /// <summary>How many times a request that failed in a way worth retrying (408, 429, 5xx, a dropped connection) is sent again.</summary>
+        public int MaximumRetryCount { get; set; } = 4;
+
+        /// <summary>The first wait before a retry; it doubles for each further retry. A Retry-After header takes precedence.</summary>
+        public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>How long the registry may take to answer, and how long an upload may go without progress.</summary>
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);
+
+        /// <summary>The longest Retry-After that is honoured as given; longer ones are cut to this.</summary>
+        public TimeSpan MaximumRetryAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+        public UploadMode UploadMode { get; set; } = UploadMode.Stream;
+
+        /// <summary>Bytes per PATCH in chunked mode.</summary>
+        public int ChunkSize { get; set; } = 16 << 20;
+
+        /// <summary>Receives one line per HTTP step (method, URL without credentials or query values, status). Called on any thread.</summary>
+        public Action<string> Log { get; set; }
+
+        public void Validate()
+        {
+            if (MaximumRetryCount < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(MaximumRetryCount), MaximumRetryCount, "The retry count cannot be negative.");
+            }
+
+            if (ChunkSize < 1024)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ChunkSize), ChunkSize, "A chunk must be at least 1 KiB.");
+            }
+
+            if (Timeout <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "The timeout must be positive.");
+            }
+        }
+    }
+}
