@@ -16,5 +16,19 @@ namespace StreamLayer.Commands
         public const string OutFileWriteFailed = "OutFileWriteFailed";
         public const string InvalidOption = "InvalidOption";
         public const string LayerFailed = "LayerFailed";
+
+        public const string InvalidRepository = "InvalidRepository";
+        public const string RegistryRejected = "RegistryRejected";
+        public const string RegistryUnauthorized = "RegistryUnauthorized";
+        public const string RegistryDenied = "RegistryDenied";
+        public const string RegistryNameUnknown = "RegistryNameUnknown";
+        public const string RegistryNameInvalid = "RegistryNameInvalid";
+        public const string RegistryBlobRejected = "RegistryBlobRejected";
+        public const string RegistryUnsupported = "RegistryUnsupported";
+        public const string RegistryTooManyRequests = "RegistryTooManyRequests";
+        public const string RegistryUnavailable = "RegistryUnavailable";
+        public const string RegistryTimeout = "RegistryTimeout";
+        public const string RegistryProtocolError = "RegistryProtocolError";
+        public const string RegistryConnectionFailed = "RegistryConnectionFailed";
     }
 }

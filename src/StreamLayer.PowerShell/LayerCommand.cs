@@ -40,6 +40,7 @@ namespace StreamLayer.Commands
         private LayerEncoder _pipelineInput;
         private long _byteRecords;
         private bool _byteHintShown;
+        private bool _pipelineDeclined;
 
         private long _layerStartedMs;
         private long _lastProgressMs;
@@ -95,6 +96,15 @@ namespace StreamLayer.Commands
 
         /// <summary>Validation and set-up a derived command does before any input is read.</summary>
         protected virtual void BeginLayers() { }
+
+        /// <summary>Whether to make the layer from <paramref name="source"/> at all (ShouldProcess); nothing is read when not.</summary>
+        protected virtual bool ShouldStartLayer(string source) => true;
+
+        /// <summary>Called on the pipeline thread now and then while a layer is in progress, e.g. to write queued messages.</summary>
+        protected virtual void OnPipelineThread() { }
+
+        /// <summary>Releases what a derived command holds for all its layers.</summary>
+        protected virtual void DisposeResources() { }
 
         protected virtual string ProgressStatus(LayerEncoder input, double seconds) =>
             string.Format(
@@ -157,7 +167,11 @@ namespace StreamLayer.Commands
                 {
                     case InputStreamSet:
                         CheckLayerCount(1);
-                        EncodeStream(InputStream, null);
+                        if (ShouldStartLayer("the input stream"))
+                        {
+                            EncodeStream(InputStream, null);
+                        }
+
                         break;
                     case LiteralPathSet:
                         EncodeFiles(ResolveLiteralPaths(LiteralPath));
@@ -189,7 +203,7 @@ namespace StreamLayer.Commands
                     }
                 });
             }
-            else if (_layerCount == 0)
+            else if (_layerCount == 0 && !_pipelineDeclined)
             {
                 ThrowTerminatingError(CommandFailure.Create(
                     ErrorIds.InputEmpty,
@@ -204,6 +218,7 @@ namespace StreamLayer.Commands
         public void Dispose()
         {
             _pipelineLayer?.Dispose();
+            DisposeResources();
             _stop.Dispose();
         }
 
@@ -225,26 +240,44 @@ namespace StreamLayer.Commands
 
         private void ProcessInputObject(object input)
         {
+            if (_pipelineDeclined)
+            {
+                return;
+            }
+
             switch (input)
             {
                 case byte value:
-                    StartPipelineLayer();
-                    _pipelineInput.WriteByte(value);
-                    _byteRecords++;
+                    if (StartPipelineLayer())
+                    {
+                        _pipelineInput.WriteByte(value);
+                        _byteRecords++;
+                    }
+
                     break;
                 case byte[] bytes:
-                    StartPipelineLayer();
-                    _pipelineInput.Write(bytes, 0, bytes.Length);
-                    WriteLayerProgress(_pipelineInput, null);
+                    if (StartPipelineLayer())
+                    {
+                        _pipelineInput.Write(bytes, 0, bytes.Length);
+                        WriteLayerProgress(_pipelineInput, null);
+                    }
+
                     break;
                 case object[] items:
-                    StartPipelineLayer();
-                    WriteItems(items);
-                    WriteLayerProgress(_pipelineInput, null);
+                    if (StartPipelineLayer())
+                    {
+                        WriteItems(items);
+                        WriteLayerProgress(_pipelineInput, null);
+                    }
+
                     break;
                 case Stream stream:
                     StartWholeLayer(stream);
-                    EncodeStream(stream, null);
+                    if (ShouldStartLayer("a stream (" + stream.GetType().Name + ")"))
+                    {
+                        EncodeStream(stream, null);
+                    }
+
                     break;
                 case FileInfo file:
                     StartWholeLayer(file);
@@ -306,11 +339,12 @@ namespace StreamLayer.Commands
             null,
             "The pipeline mixed loose bytes with whole streams or files. Send one kind: bytes and byte arrays make one layer together; each stream or file makes a layer of its own.");
 
-        private void StartPipelineLayer()
+        /// <summary>Starts the layer of pipeline bytes at the first of them; false when the user declined it.</summary>
+        private bool StartPipelineLayer()
         {
             if (_pipelineLayer != null)
             {
-                return;
+                return true;
             }
 
             if (_sawWholeLayer)
@@ -319,8 +353,15 @@ namespace StreamLayer.Commands
             }
 
             CheckLayerCount(_layerCount + 1);
+            if (!ShouldStartLayer("the pipeline's bytes"))
+            {
+                _pipelineDeclined = true;
+                return false;
+            }
+
             _pipelineLayer = StartLayer(null);
             _pipelineInput = _pipelineLayer.Input;
+            return true;
         }
 
         private void StartWholeLayer(object input)
@@ -364,6 +405,11 @@ namespace StreamLayer.Commands
 
         private void EncodeFile(string path)
         {
+            if (!ShouldStartLayer(path))
+            {
+                return;
+            }
+
             FileStream stream;
             try
             {
@@ -442,7 +488,7 @@ namespace StreamLayer.Commands
                 }
 
                 layer.Input.Complete();
-                while (!((IAsyncResult)layer.Completion).AsyncWaitHandle.WaitOne(ProgressIntervalMs / 2))
+                while (!((IAsyncResult)layer.Completion).AsyncWaitHandle.WaitOne(ProgressIntervalMs / 4))
                 {
                     WriteLayerProgress(layer.Input, length);
                 }
@@ -455,6 +501,7 @@ namespace StreamLayer.Commands
                 throw;
             }
 
+            OnPipelineThread();
             CompleteProgress();
             WriteObject(CreateOutput(path == null ? result : result.WithPath(path)));
         }
@@ -464,12 +511,14 @@ namespace StreamLayer.Commands
         {
             layer.Fail(reason);
             ((IAsyncResult)layer.Completion).AsyncWaitHandle.WaitOne(CleanupWaitMs);
+            OnPipelineThread();
             CompleteProgress();
             OnLayerFailed();
         }
 
         private void WriteLayerProgress(LayerEncoder input, long? length)
         {
+            OnPipelineThread();
             long now = _clock.ElapsedMilliseconds;
             if (now - _layerStartedMs < ProgressDelayMs || now - _lastProgressMs < ProgressIntervalMs)
             {
