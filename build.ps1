@@ -27,7 +27,10 @@ param(
     [string] $Configuration = 'Release',
 
     # Test: run only the Pester tests with these tags (the unit tests always run).
-    [string[]] $Tag
+    [string[]] $Tag,
+
+    # Test: run only the Pester test files whose names contain this, e.g. Push-StreamLayer.
+    [string] $TestFile
 )
 
 $ErrorActionPreference = 'Stop'
@@ -134,6 +137,9 @@ function Invoke-Test {
     Invoke-Build
     $null = Invoke-Package
     $pester = Get-PesterModulePath
+    $testServer = Join-Path $Out 'testserver'
+    Invoke-Native dotnet build (Join-Path $Root 'tests/StreamLayer.TestServer') -c $Configuration -o $testServer --nologo -v quiet
+    $env:STREAMLAYER_TESTSERVER = $testServer
     if (Test-Path $ResultsOut) { Remove-Item -Recurse -Force $ResultsOut }
     $null = New-Item -ItemType Directory -Force -Path $ResultsOut
 
@@ -146,6 +152,7 @@ function Invoke-Test {
     $summary = Join-Path $ResultsOut 'pester-summary.json'
     $runner = Join-Path $Root 'tests/Invoke-PesterTests.ps1'
     $tagArguments = if ($Tag) { @('-Tag', ($Tag -join ',')) } else { @() }
+    if ($TestFile) { $tagArguments += @('-File', $TestFile) }
     & dotnet pwsh -NoProfile -NonInteractive -File $runner -PesterPath $pester -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1') `
         -PackagePath $PackageOut -SummaryPath $summary @tagArguments
     $pesterCounts = if (Test-Path $summary) { Get-Content -Raw $summary | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }

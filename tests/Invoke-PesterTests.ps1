@@ -8,7 +8,9 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $SummaryPath,
     [string] $PackagePath,
-    [string[]] $Tag
+    [string[]] $Tag,
+    # Only the test files whose names contain this (for a quick run of one area).
+    [string] $File
 )
 
 $ErrorActionPreference = 'Stop'
@@ -19,7 +21,7 @@ $env:STREAMLAYER_MODULE = (Resolve-Path $ModulePath).Path
 $env:STREAMLAYER_PACKAGE = $PackagePath
 
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = Join-Path $PSScriptRoot 'Pester'
+$configuration.Run.Path = if ($File) { @(Get-ChildItem (Join-Path $PSScriptRoot 'Pester') -Filter "*$File*.Tests.ps1").FullName } else { Join-Path $PSScriptRoot 'Pester' }
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }

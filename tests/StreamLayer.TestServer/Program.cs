@@ -1,0 +1,336 @@
+// A reverse proxy for the tests that sits in front of the real registry and injects the faults that real
+// registries and their front ends produce: error statuses with Retry-After, dropped connections, body and
+// chunk limits, refused chunked transfer encoding, relative Locations and silence.
+//
+//   dotnet StreamLayer.TestServer.dll proxy --urls http://127.0.0.1:<port> --upstream http://127.0.0.1:<registry port>
+//
+// Faults are set per test with POST /__faults (a JSON array of rules); GET /__log lists the requests seen.
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using StreamLayer.TestServer;
+
+if (args.Length == 0 || args[0] != "proxy")
+{
+    Console.Error.WriteLine("usage: StreamLayer.TestServer proxy --urls <url> --upstream <registry url>");
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder(args[1..]);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = null;
+    k.AllowSynchronousIO = false;
+});
+var upstream = new Uri(builder.Configuration["upstream"] ?? throw new ArgumentException("--upstream is required"));
+var app = builder.Build();
+var proxy = new FaultProxy(upstream);
+app.Run(proxy.HandleAsync);
+app.Run();
+return 0;
+
+namespace StreamLayer.TestServer
+{
+    public sealed class FaultRule
+    {
+        /// <summary>HTTP method to match, or null for any.</summary>
+        public string? Method { get; set; }
+
+        /// <summary>Substring of the path to match, or null for any.</summary>
+        public string? PathContains { get; set; }
+
+        /// <summary>Matching requests to let through before the fault applies.</summary>
+        public int Skip { get; set; }
+
+        /// <summary>How many matching requests the fault applies to (0: all).</summary>
+        public int Times { get; set; } = 1;
+
+        /// <summary>status | drop | dropUpstream | hang | relativeLocation | rejectChunkedEncoding | maxBody | maxChunk</summary>
+        public string Action { get; set; } = "status";
+
+        public int Status { get; set; } = 503;
+
+        public int? RetryAfter { get; set; }
+
+        /// <summary>drop, dropUpstream: request body bytes read before the connection is cut. maxBody, maxChunk: the limit.</summary>
+        public long Bytes { get; set; }
+
+        [JsonIgnore]
+        public int Seen;
+
+        [JsonIgnore]
+        public int Applied;
+    }
+
+    public sealed record LoggedRequest(string Method, string Path, string? ContentRange, long? ContentLength, bool ChunkedEncoding, int Status, string Fault);
+
+    public sealed class FaultProxy
+    {
+        private static readonly HashSet<string> s_hopByHop = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer", "Expect", "Host", "Content-Length",
+        };
+
+        private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+        private readonly Uri _upstream;
+        private readonly HttpClient _client = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        private readonly ConcurrentQueue<LoggedRequest> _log = new();
+        private List<FaultRule> _rules = new();
+
+        public FaultProxy(Uri upstream) => _upstream = upstream;
+
+        public async Task HandleAsync(HttpContext context)
+        {
+            HttpRequest request = context.Request;
+            switch (request.Path.Value)
+            {
+                case "/__faults" when request.Method == "POST":
+                    var rules = await JsonSerializer.DeserializeAsync<List<FaultRule>>(request.Body, s_json) ?? new();
+                    lock (this)
+                    {
+                        _rules = rules;
+                        _log.Clear();
+                    }
+
+                    context.Response.StatusCode = 204;
+                    return;
+                case "/__log":
+                    await context.Response.WriteAsJsonAsync(_log.ToArray(), s_json);
+                    return;
+            }
+
+            FaultRule? rule = Match(request);
+            string fault = rule?.Action ?? "";
+            bool chunked = request.Headers.TransferEncoding.Any(v => v != null && v.Contains("chunked", StringComparison.OrdinalIgnoreCase));
+            long? length = request.ContentLength;
+            int status;
+            try
+            {
+                status = await ApplyAsync(context, rule, chunked);
+            }
+            finally
+            {
+                _log.Enqueue(new LoggedRequest(request.Method, request.Path.Value ?? "", request.Headers["Content-Range"].FirstOrDefault(), length, chunked, context.Response.StatusCode, fault));
+            }
+        }
+
+        private FaultRule? Match(HttpRequest request)
+        {
+            lock (this)
+            {
+                foreach (FaultRule rule in _rules)
+                {
+                    if (rule.Method != null && !string.Equals(rule.Method, request.Method, StringComparison.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+
+                    if (rule.PathContains != null && !(request.Path.Value ?? "").Contains(rule.PathContains, StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    if (rule.Action is "rejectChunkedEncoding" or "maxBody" or "maxChunk" or "relativeLocation")
+                    {
+                        return rule; // conditions, not counted faults
+                    }
+
+                    rule.Seen++;
+                    if (rule.Seen <= rule.Skip || (rule.Times > 0 && rule.Applied >= rule.Times))
+                    {
+                        continue;
+                    }
+
+                    rule.Applied++;
+                    return rule;
+                }
+            }
+
+            return null;
+        }
+
+        private async Task<int> ApplyAsync(HttpContext context, FaultRule? rule, bool chunked)
+        {
+            HttpRequest request = context.Request;
+            switch (rule?.Action)
+            {
+                case "status":
+                    return await RespondAsync(context, rule.Status, rule.RetryAfter, "INJECTED", "fault injected by the test proxy");
+                case "hang":
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    return 0;
+                case "drop":
+                    await ReadBytesAsync(request.Body, rule.Bytes, context.RequestAborted);
+                    context.Abort();
+                    return 0;
+                case "rejectChunkedEncoding" when chunked:
+                    return await RespondAsync(context, 411, null, "LENGTH_REQUIRED", "chunked transfer encoding is not accepted here");
+                case "maxChunk" when request.Method == "PATCH" && request.ContentLength > rule.Bytes:
+                    return await RespondAsync(context, 416, null, "RANGE_INVALID", "chunk too large");
+                case "maxBody" when request.ContentLength > rule.Bytes:
+                    return await RespondAsync(context, 413, null, "TOO_LARGE", "request body too large");
+                case "maxBody" when chunked:
+                    // A front end that counts a streamed body: it gives up once the limit is passed.
+                    long read = await ReadBytesAsync(request.Body, rule.Bytes + 1, context.RequestAborted);
+                    if (read > rule.Bytes)
+                    {
+                        return await RespondAsync(context, 413, null, "TOO_LARGE", "request body too large");
+                    }
+
+                    return await ForwardAsync(context, rule, prefix: null);
+            }
+
+            return await ForwardAsync(context, rule, prefix: null);
+        }
+
+        private async Task<int> ForwardAsync(HttpContext context, FaultRule? rule, byte[]? prefix)
+        {
+            HttpRequest request = context.Request;
+            var target = new Uri(_upstream, request.Path.Value + request.QueryString.Value);
+            using var message = new HttpRequestMessage(new HttpMethod(request.Method), target);
+            bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+            if (hasBody)
+            {
+                Stream body = request.Body;
+                if (rule?.Action == "dropUpstream")
+                {
+                    body = new CuttingStream(body, rule.Bytes, context);
+                }
+
+                message.Content = new StreamContent(body, 1 << 16);
+                if (request.ContentLength.HasValue)
+                {
+                    message.Content.Headers.ContentLength = request.ContentLength;
+                }
+            }
+
+            foreach (var header in request.Headers)
+            {
+                if (s_hopByHop.Contains(header.Key))
+                {
+                    continue;
+                }
+
+                if (!message.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray()))
+                {
+                    message.Content?.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
+                }
+            }
+
+            // The registry builds absolute Locations from Host, so they keep pointing at this proxy.
+            message.Headers.Host = request.Host.Value;
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+            }
+            catch (Exception) when (context.RequestAborted.IsCancellationRequested || rule?.Action == "dropUpstream")
+            {
+                context.Abort();
+                return 0;
+            }
+
+            using (response)
+            {
+                context.Response.StatusCode = (int)response.StatusCode;
+                foreach (var header in response.Headers.Concat(response.Content.Headers))
+                {
+                    if (s_hopByHop.Contains(header.Key))
+                    {
+                        continue;
+                    }
+
+                    string[] values = header.Value.ToArray();
+                    if (rule?.Action == "relativeLocation" && header.Key.Equals("Location", StringComparison.OrdinalIgnoreCase)
+                        && Uri.TryCreate(values[0], UriKind.Absolute, out Uri? absolute))
+                    {
+                        values = new[] { absolute.PathAndQuery };
+                    }
+
+                    context.Response.Headers[header.Key] = values;
+                }
+
+                if (request.Method != "HEAD")
+                {
+                    await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+                }
+
+                return (int)response.StatusCode;
+            }
+        }
+
+        private static async Task<int> RespondAsync(HttpContext context, int status, int? retryAfter, string code, string message)
+        {
+            context.Response.StatusCode = status;
+            if (retryAfter.HasValue)
+            {
+                context.Response.Headers.RetryAfter = retryAfter.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            // Answering without reading the body: with Expect: 100-continue, the client has sent none of it.
+            context.Response.Headers.Connection = "close";
+            await context.Response.WriteAsJsonAsync(new { errors = new[] { new { code, message } } });
+            return status;
+        }
+
+        private static async Task<long> ReadBytesAsync(Stream body, long count, CancellationToken cancellationToken)
+        {
+            var buffer = new byte[64 * 1024];
+            long total = 0;
+            while (total < count)
+            {
+                int n = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count - total)), cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+
+            return total;
+        }
+
+        /// <summary>Passes a body upstream until a byte count, then cuts both connections.</summary>
+        private sealed class CuttingStream(Stream inner, long limit, HttpContext context) : Stream
+        {
+            private long _passed;
+
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                if (_passed >= limit)
+                {
+                    context.Abort();
+                    throw new IOException("connection cut by the test proxy");
+                }
+
+                int n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, limit - _passed)], cancellationToken);
+                _passed += n;
+                return n;
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+    }
+}
