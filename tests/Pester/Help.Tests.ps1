@@ -7,7 +7,8 @@ BeforeAll {
     Import-Module $env:STREAMLAYER_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot '../../build/MarkdownHelp.psm1') -Force
     $script:docs = Join-Path $PSScriptRoot '../../docs/help/en-US'
-    $script:common = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters
+    # -WhatIf and -Confirm are documented on the page, as PlatyPS does; the other common parameters are not.
+    $script:common = [Management.Automation.PSCmdlet]::CommonParameters + 'UseTransaction'
 }
 
 Describe 'Help for <Name>' -ForEach $cmdlets {
