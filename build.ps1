@@ -30,7 +30,10 @@ param(
     [string[]] $Tag,
 
     # Test: run only the Pester test files whose names contain this, e.g. Push-StreamLayer.
-    [string] $TestFile
+    [string] $TestFile,
+
+    # Bench: run only these groups of cases (digest, pipeline, memory, push).
+    [string[]] $BenchSection
 )
 
 $ErrorActionPreference = 'Stop'
@@ -84,24 +87,29 @@ function Invoke-Docs {
     }
 }
 
+# Commands the tests, the demo and the benchmark use, with the Debian packages that bring them.
+$ToolPackages = [ordered]@{
+    'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
+    openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'; cmp = 'diffutils'
+    go = 'golang-go'; bc = 'bc'
+}
+$TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp'
+
 function Install-TestTools {
-    # The tests check results with independent tools and push to a real registry: Debian's packages.
-    $needed = [ordered]@{
-        'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
-        openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'
-    }
-    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) })
+    # Installs missing commands from Debian's packages when run as root on Debian; otherwise names them.
+    param([string[]] $Command = $TestCommands)
+    $missing = @($Command | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) })
     if (-not $missing) { return }
-    $packages = @($missing | ForEach-Object { $needed[$_] } | Sort-Object -Unique)
+    $packages = @($missing | ForEach-Object { $ToolPackages[$_] } | Sort-Object -Unique)
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
     if ($isRoot -and (Get-Command apt-get -ErrorAction Ignore)) {
-        Write-Host "Installing test tools: $($packages -join ' ')"
+        Write-Host "Installing Debian packages: $($packages -join ' ')"
         $env:DEBIAN_FRONTEND = 'noninteractive'
         Invoke-Native apt-get update -qq
         Invoke-Native apt-get install -y -qq --no-install-recommends @packages
         return
     }
-    throw "The tests need $($missing -join ', '). Install the Debian packages $($packages -join ' ') (as root: apt-get install $($packages -join ' '))."
+    throw "This needs $($missing -join ', '). Install the Debian packages $($packages -join ' ') (as root: apt-get install $($packages -join ' '))."
 }
 
 function Get-PesterModulePath {
@@ -165,14 +173,16 @@ function Invoke-Test {
 }
 
 function Invoke-Bench {
-    Install-TestTools
+    Install-TestTools -Command 'docker-registry', 'skopeo', 'pigz', 'gzip', 'sha256sum', 'tar', 'go', 'bc'
     Invoke-Build
+    $sections = if ($BenchSection) { @('-Section', ($BenchSection -join ',')) } else { @() }
     & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') `
-        -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1')
+        -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1') @sections
     if ($LASTEXITCODE -ne 0) { throw "The benchmark failed with exit code $LASTEXITCODE." }
 }
 
 function Invoke-Demo {
+    Install-TestTools -Command 'docker-registry', 'tar'
     Invoke-Build
     & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'demo/Invoke-Demo.ps1') -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1')
     if ($LASTEXITCODE -ne 0) { throw "The demo failed with exit code $LASTEXITCODE." }

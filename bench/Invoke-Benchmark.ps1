@@ -11,11 +11,14 @@ native cases are timed as whole pipelines. The machine is shared and noisy: comp
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $Repeat = 3,
+    # Which groups to run: digest, pipeline, memory, push.
+    [string[]] $Section = @('digest', 'pipeline', 'memory', 'push'),
     [string] $WorkPath = (Join-Path $PSScriptRoot '../out/bench')
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3
+$Section = @($Section -split ',')
 
 $null = New-Item -ItemType Directory -Force $WorkPath
 $WorkPath = (Resolve-Path $WorkPath).Path
@@ -95,38 +98,107 @@ Write-Host "Benchmark on $(& nproc) cores, $((Get-Content /proc/cpuinfo | Where-
 Write-Host ''
 
 # Throughput of the whole tar: Get-LayerDigest against gzip/pigz with sha256sum of the tar and of the blob.
+if ($Section -contains 'digest') {
 Measure-Case 'Get-LayerDigest -Path' 'digest' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar'")
 Measure-Case 'gzip -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | gzip -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | pigz -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 alone' 'digest' $tarBytes "pigz -1 < '$tar' > /dev/null"
+}
 
 # PowerShell's pipeline forms: our share next to PowerShell's own cost of sending the objects.
+if ($Section -contains 'pipeline') {
 Measure-Case 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'pipeline' 64MB (PwshCase "Get-Content -AsByteStream -ReadCount 1MB -LiteralPath '$chunkSample' | Get-LayerDigest")
 Measure-Case 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)' 'pipeline' 64MB (PwshCase "Get-Content -AsByteStream -ReadCount 1MB -LiteralPath '$chunkSample' | Out-Null")
 Measure-Case 'Get-Content -AsByteStream | Get-LayerDigest (1 MiB)' 'pipeline' 1MB (PwshCase "Get-Content -AsByteStream -LiteralPath '$byteSample' | Get-LayerDigest -WarningAction SilentlyContinue")
 Measure-Case 'Get-Content -AsByteStream | Out-Null (1 MiB)' 'pipeline' 1MB (PwshCase "Get-Content -AsByteStream -LiteralPath '$byteSample' | Out-Null")
+}
 
 # Peak memory against input size: the layer streams through, so it must not grow with the input.
+if ($Section -contains 'memory') {
 $stdin = "Get-LayerDigest -InputStream ([Console]::OpenStandardInput())"
 Measure-Case 'Get-LayerDigest, 1 MiB on stdin' 'memory' 1MB "head -c 1048576 '$tar' | $(PwshCase $stdin)"
 Measure-Case 'Get-LayerDigest, 256 MiB on stdin' 'memory' 256MB "head -c 268435456 '$tar' | $(PwshCase $stdin)"
 Measure-Case 'Get-LayerDigest, 2 GiB on stdin' 'memory' 2GB "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | $(PwshCase $stdin)"
-
-function Ratio([string] $a, [string] $b) {
-    $x = $results | Where-Object Case -EQ $a
-    $y = $results | Where-Object Case -EQ $b
-    [Math]::Round($y.Seconds / $x.Seconds, 2)
 }
-function Rss([string] $case) { ($results | Where-Object Case -EQ $case).PeakRssMiB }
+
+# Pushing to a local docker-registry: StreamLayer, skopeo copy of the same tar as a one-layer OCI layout, and the
+# reference flow (go-containerregistry's stream.Layer + remote.WriteLayer, rebuilt from Go's standard library).
+if ($Section -contains 'push') {
+    Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestRegistry.psm1')
+    $registry = Start-TestRegistry
+    try {
+        $target = "127.0.0.1:$($registry.Port)"
+        $unique = '$(head -c 6 /dev/urandom | od -An -tx1 | tr -d " \n")'
+        $pushScript = { param($options) "Push-StreamLayer -Path '$tar' -Repository ('$target/bench/sl-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) $options" }
+        Measure-Case 'Push-StreamLayer -Path (defaults)' 'push' $tarBytes (PwshCase (& $pushScript ''))
+        Measure-Case 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)' 'push' $tarBytes (PwshCase (& $pushScript '-UploadMode Chunked'))
+        Measure-Case 'Push-StreamLayer -Path -ChunkSize 4MB' 'push' $tarBytes (PwshCase (& $pushScript '-ChunkSize 4MB'))
+        Measure-Case 'Push-StreamLayer -Path -CompressionLevel 3' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 3'))
+
+        # skopeo needs the layer as an OCI layout: the tar itself is the (uncompressed) layer blob; skopeo
+        # compresses it on the way to the registry. Its blob-info cache is deleted before every run.
+        $layout = Join-Path $WorkPath 'layout'
+        if (-not (Test-Path (Join-Path $layout 'index.json'))) {
+            $null = New-Item -ItemType Directory -Force (Join-Path $layout 'blobs/sha256')
+            $tarHex = ((& sha256sum -b $tar) -split '\s+')[0]
+            $tarBlob = Join-Path $layout "blobs/sha256/$tarHex"
+            if (-not (Test-Path $tarBlob)) { & ln $tar $tarBlob; if ($LASTEXITCODE) { Copy-Item $tar $tarBlob } }
+            function Write-Blob([string] $Json) {
+                $bytes = [Text.Encoding]::UTF8.GetBytes($Json)
+                $hex = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant()
+                [IO.File]::WriteAllBytes((Join-Path $layout "blobs/sha256/$hex"), $bytes)
+                [pscustomobject]@{ Digest = "sha256:$hex"; Size = $bytes.Length }
+            }
+            $config = Write-Blob ('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:' + $tarHex + '"]}}')
+            $manifest = Write-Blob ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"' + $config.Digest + '","size":' + $config.Size + '},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:' + $tarHex + '","size":' + $tarBytes + '}]}')
+            Set-Content -LiteralPath (Join-Path $layout 'oci-layout') -Value '{"imageLayoutVersion":"1.0.0"}' -NoNewline
+            Set-Content -LiteralPath (Join-Path $layout 'index.json') -NoNewline -Value ('{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"' + $manifest.Digest + '","size":' + $manifest.Size + ',"annotations":{"org.opencontainers.image.ref.name":"bench"}}]}')
+        }
+        $skopeoCache = '/var/lib/containers/cache/blob-info-cache-v1.boltdb ${XDG_CACHE_HOME:-$HOME/.cache}/containers/blob-info-cache-v1.boltdb'
+        Measure-Case 'skopeo copy (OCI layout -> registry)' 'push' $tarBytes (
+            "rm -f $skopeoCache; repo=bench/skopeo-$unique; s=`$(date +%s.%N); skopeo copy -q --dest-tls-verify=false oci:'$layout':bench docker://$target/`$repo:latest >/dev/null || exit 1; " +
+            "e=`$(date +%s.%N); echo ELAPSED `$(echo `"`$e - `$s`" | bc); size=`$(skopeo inspect --tls-verify=false --raw docker://$target/`$repo:latest | grep -o '`"size`":[0-9]*' | tail -1 | cut -d: -f2); " +
+            "echo NOTE size `$size '(ratio' `$(echo `"scale=2; $tarBytes / `$size`" | bc)')'")
+
+        if (Get-Command go -ErrorAction Ignore) {
+            $reference = Join-Path $WorkPath 'reference'
+            $env:GOCACHE = Join-Path $WorkPath 'gocache'
+            $env:GOFLAGS = '-mod=mod'
+            Push-Location (Join-Path $PSScriptRoot 'reference')
+            try { & go build -o $reference . ; if ($LASTEXITCODE) { throw 'go build of the reference flow failed' } } finally { Pop-Location }
+            Measure-Case 'reference flow (ggcr stream.Layer, Go stdlib)' 'push' $tarBytes "'$reference' '$tar' http://$target bench/ref-$unique"
+        }
+        else { Write-Host 'go is not installed (Debian: golang-go): the reference flow is not measured.' }
+    }
+    finally { Stop-TestRegistry $registry }
+}
+
+function Get-Result([string] $Case) { $results | Where-Object Case -EQ $Case }
+
+function Write-Ratio([string] $Label, [string] $Ours, [string] $Theirs) {
+    $x = Get-Result $Ours
+    $y = Get-Result $Theirs
+    if ($x -and $y) { Write-Host ("  {0,-52} {1}x" -f $Label, [Math]::Round($y.Seconds / $x.Seconds, 2)) }
+}
+
+function Write-Growth([string] $Label, [string] $Small, [string] $Large) {
+    $x = Get-Result $Small
+    $y = Get-Result $Large
+    if ($x -and $y) { Write-Host ("  {0,-52} {1} MiB" -f $Label, ($y.PeakRssMiB - $x.PeakRssMiB)) }
+}
 
 Write-Host ''
-Write-Host 'Ratios (higher is better for StreamLayer; time of the other / time of ours):'
-Write-Host ("  Get-LayerDigest -Path vs gzip -1 | sha256sum:       {0}x" -f (Ratio 'Get-LayerDigest -Path' 'gzip -1 | sha256sum (tee: sha256sum of the tar)'))
-Write-Host ("  Get-LayerDigest -Path vs pigz -1 | sha256sum:       {0}x" -f (Ratio 'Get-LayerDigest -Path' 'pigz -1 | sha256sum (tee: sha256sum of the tar)'))
-Write-Host ("  Get-LayerDigest -Path vs pigz -1 alone:             {0}x" -f (Ratio 'Get-LayerDigest -Path' 'pigz -1 alone'))
-Write-Host ("  -ReadCount chunks: Out-Null time / ours:            {0}x" -f (Ratio 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)'))
-Write-Host ("  per-byte: Out-Null time / ours:                     {0}x" -f (Ratio 'Get-Content -AsByteStream | Get-LayerDigest (1 MiB)' 'Get-Content -AsByteStream | Out-Null (1 MiB)'))
-Write-Host ("  peak RSS growth 1 MiB -> 2 GiB:                     {0} MiB" -f ((Rss 'Get-LayerDigest, 2 GiB on stdin') - (Rss 'Get-LayerDigest, 1 MiB on stdin')))
-Write-Host ("  peak RSS growth 256 MiB -> 2 GiB:                   {0} MiB" -f ((Rss 'Get-LayerDigest, 2 GiB on stdin') - (Rss 'Get-LayerDigest, 256 MiB on stdin')))
+Write-Host 'Ratios (time of the other / time of ours: above 1 means StreamLayer is faster):'
+Write-Ratio 'Get-LayerDigest -Path vs gzip -1 | sha256sum' 'Get-LayerDigest -Path' 'gzip -1 | sha256sum (tee: sha256sum of the tar)'
+Write-Ratio 'Get-LayerDigest -Path vs pigz -1 | sha256sum' 'Get-LayerDigest -Path' 'pigz -1 | sha256sum (tee: sha256sum of the tar)'
+Write-Ratio 'Get-LayerDigest -Path vs pigz -1 alone' 'Get-LayerDigest -Path' 'pigz -1 alone'
+Write-Ratio '-ReadCount chunks: | Out-Null vs | Get-LayerDigest' 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)'
+Write-Ratio 'per byte: | Out-Null vs | Get-LayerDigest' 'Get-Content -AsByteStream | Get-LayerDigest (1 MiB)' 'Get-Content -AsByteStream | Out-Null (1 MiB)'
+Write-Ratio 'Push-StreamLayer (defaults) vs skopeo copy' 'Push-StreamLayer -Path (defaults)' 'skopeo copy (OCI layout -> registry)'
+Write-Ratio 'Push-StreamLayer (defaults) vs the reference flow' 'Push-StreamLayer -Path (defaults)' 'reference flow (ggcr stream.Layer, Go stdlib)'
+Write-Ratio 'Push-StreamLayer -CompressionLevel 3 vs skopeo copy' 'Push-StreamLayer -Path -CompressionLevel 3' 'skopeo copy (OCI layout -> registry)'
+Write-Ratio 'Push-StreamLayer: streamed vs 16 MiB chunks' 'Push-StreamLayer -Path (defaults)' 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)'
+Write-Growth 'Get-LayerDigest peak RSS growth, 1 MiB -> 2 GiB' 'Get-LayerDigest, 1 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
+Write-Growth 'Get-LayerDigest peak RSS growth, 256 MiB -> 2 GiB' 'Get-LayerDigest, 256 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 
 $results | ConvertTo-Json | Set-Content (Join-Path $WorkPath 'results.json')

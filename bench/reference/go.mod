@@ -1,0 +1,3 @@
+module streamlayer/bench/reference
+
+go 1.19

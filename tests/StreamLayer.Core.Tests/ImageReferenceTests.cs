@@ -1,0 +1,124 @@
+using System;
+using StreamLayer.Registry;
+using Xunit;
+
+namespace StreamLayer.Tests
+{
+    public class ImageReferenceTests
+    {
+        [Theory]
+        [InlineData("ubuntu", "index.docker.io", "library/ubuntu", null, null)]
+        [InlineData("ubuntu:22.04", "index.docker.io", "library/ubuntu", "22.04", null)]
+        [InlineData("docker.io/ubuntu", "index.docker.io", "library/ubuntu", null, null)]
+        [InlineData("someone/app", "index.docker.io", "someone/app", null, null)]
+        [InlineData("localhost/stream", "localhost", "stream", null, null)]
+        [InlineData("localhost:5000/stream", "localhost:5000", "stream", null, null)]
+        [InlineData("registry.example.com/team/app:1.4", "registry.example.com", "team/app", "1.4", null)]
+        [InlineData("127.0.0.1:5000/a/b/c", "127.0.0.1:5000", "a/b/c", null, null)]
+        [InlineData("[::1]:5000/stream", "[::1]:5000", "stream", null, null)]
+        [InlineData("Registry/app", "Registry", "app", null, null)]
+        [InlineData("ghcr.io/o/a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "ghcr.io", "o/a", null, "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+        [InlineData("a.b/x__y/z-w.v:t_1", "a.b", "x__y/z-w.v", "t_1", null)]
+        public void ParsesAsDockerDoes(string text, string registry, string repository, string tag, string digest)
+        {
+            ImageReference reference = ImageReference.Parse(text);
+
+            Assert.Equal(registry, reference.Registry);
+            Assert.Equal(repository, reference.Repository);
+            Assert.Equal(tag, reference.Tag);
+            Assert.Equal(digest, reference.Digest);
+        }
+
+        [Theory]
+        [InlineData("")]
+        [InlineData("UPPER")]
+        [InlineData("localhost:5000/Stream")]
+        [InlineData("localhost:5000/has space")]
+        [InlineData("localhost:5000/a//b")]
+        [InlineData("localhost:5000/-a")]
+        [InlineData("localhost:5000/a:.tag")]
+        [InlineData("localhost:5000/a@sha256:abc")]
+        [InlineData("bad_host:5000/a")]
+        public void RefusesWhatDockerRefuses(string text)
+        {
+            Assert.Throws<FormatException>(() => ImageReference.Parse(text));
+        }
+
+        [Theory]
+        [InlineData("localhost:5000/a", true)]
+        [InlineData("localhost/a", true)]
+        [InlineData("127.0.0.1:5000/a", true)]
+        [InlineData("127.1.2.3/a", true)]
+        [InlineData("[::1]:5000/a", true)]
+        [InlineData("127.example.com/a", false)]
+        [InlineData("registry.example.com/a", false)]
+        [InlineData("10.0.0.1:5000/a", false)]
+        public void KnowsLoopbackRegistries(string text, bool loopback)
+        {
+            Assert.Equal(loopback, ImageReference.Parse(text).IsLoopback);
+        }
+
+        [Fact]
+        public void FormatsWithDigest()
+        {
+            string digest = "sha256:" + new string('a', 64);
+            Assert.Equal("localhost:5000/x/y@" + digest, ImageReference.Parse("localhost:5000/x/y").WithDigest(digest).ToString());
+        }
+
+        [Theory]
+        [InlineData("http://u:p@h:5000/v2/x/blobs/uploads/1?_state=secret&digest=sha256%3Aab", "http://h:5000/v2/x/blobs/uploads/1?_state=...&digest=sha256:ab")]
+        [InlineData("https://s3.example.com/blob?X-Amz-Signature=abc&X-Amz-Credential=k", "https://s3.example.com/blob?X-Amz-Signature=...&X-Amz-Credential=...")]
+        [InlineData("http://h/v2/", "http://h/v2/")]
+        public void RedactsCredentialsAndQueryValues(string url, string expected)
+        {
+            Assert.Equal(expected, RegistryClient.Redact(new Uri(url)));
+        }
+    }
+
+    public class JsonValueTests
+    {
+        [Theory]
+        [InlineData("{\"b\":1,\"a\":[true,false,null],\"c\":\"x\\\"y\\\\z\\n\"}")]
+        [InlineData("{\"n\":-1.5e10,\"big\":12345678901234567890,\"o\":{}}")]
+        [InlineData("[]")]
+        [InlineData("\"\\u003c&\\u003e\"")]
+        public void KeepsMemberOrderAndNumbersAsWritten(string json)
+        {
+            string normalised = JsonValue.Parse(json).ToString();
+            Assert.Equal(JsonValue.Parse(normalised).ToString(), normalised);
+            Assert.Equal(json.Replace("\\u003c&\\u003e", "\\u003c\\u0026\\u003e"), normalised);
+        }
+
+        [Fact]
+        public void ReadsValues()
+        {
+            JsonValue value = JsonValue.Parse(" { \"errors\" : [ { \"code\" : \"DENIED\", \"message\": \"no \\u00e9\", \"detail\": {\"a\":1} } ] } ");
+            JsonValue error = value["errors"].Items[0];
+            Assert.Equal("DENIED", error["code"].AsString);
+            Assert.Equal("no \u00e9", error["message"].AsString);
+            Assert.Equal("{\"a\":1}", error["detail"].ToString());
+            Assert.Null(error["missing"]);
+        }
+
+        [Theory]
+        [InlineData("")]
+        [InlineData("{")]
+        [InlineData("{\"a\" 1}")]
+        [InlineData("[1,]")]
+        [InlineData("nul")]
+        [InlineData("\"unterminated")]
+        [InlineData("{} extra")]
+        public void RefusesInvalidJson(string json)
+        {
+            Assert.False(JsonValue.TryParse(json, out _));
+        }
+
+        [Fact]
+        public void SetsInPlaceAndAppends()
+        {
+            JsonValue value = JsonValue.Parse("{\"a\":1,\"b\":2}");
+            value.Set("a", "x").Set("c", 3);
+            Assert.Equal("{\"a\":\"x\",\"b\":2,\"c\":3}", value.ToString());
+        }
+    }
+}
