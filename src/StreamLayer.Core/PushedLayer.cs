@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using StreamLayer.Registry;
 
 namespace StreamLayer
@@ -5,13 +7,15 @@ namespace StreamLayer
     /// <summary>A layer that is in a registry: its digests and sizes, and where it is.</summary>
     public sealed class PushedLayer
     {
-        public PushedLayer(LayerDigest layer, ImageReference repository)
+        public PushedLayer(LayerDigest layer, ImageReference repository, PublishedImage image = null, string mediaTypeInManifest = null)
         {
             Digest = layer.Digest;
             DiffId = layer.DiffId;
             Size = layer.Size;
             UncompressedSize = layer.UncompressedSize;
-            MediaType = layer.MediaType;
+            MediaType = mediaTypeInManifest ?? layer.MediaType;
+            ManifestDigest = image?.ManifestDigest;
+            References = image?.References ?? Array.Empty<string>();
             Path = layer.Path;
             Registry = repository.Registry;
             Repository = repository.Repository;
@@ -39,6 +43,12 @@ namespace StreamLayer
 
         /// <summary>registry/repository@digest: where to fetch the blob.</summary>
         public string Reference { get; }
+
+        /// <summary>The digest of the image manifest written with -Tag, or null.</summary>
+        public string ManifestDigest { get; }
+
+        /// <summary>The image's references written with -Tag: registry/repository:tag for each tag, then registry/repository@manifest digest.</summary>
+        public IReadOnlyList<string> References { get; }
 
         public override string ToString() => Reference;
     }

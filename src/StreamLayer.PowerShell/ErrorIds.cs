@@ -30,5 +30,12 @@ namespace StreamLayer.Commands
         public const string RegistryTimeout = "RegistryTimeout";
         public const string RegistryProtocolError = "RegistryProtocolError";
         public const string RegistryConnectionFailed = "RegistryConnectionFailed";
+
+        public const string TagRequired = "TagRequired";
+        public const string InvalidTag = "InvalidTag";
+        public const string InvalidBaseImage = "InvalidBaseImage";
+
+        // Image failures use the names of StreamLayer.Registry.ImageFailure: BaseImageNotFound, PlatformNotFound,
+        // BaseImageInvalid, FormatConflict.
     }
 }

@@ -85,7 +85,7 @@ namespace StreamLayer.Commands
         /// <summary>What consumes the compressed blob of the next layer. Called once per layer, before any input is read.</summary>
         protected abstract Func<LayerEncoder, CancellationToken, Task> CreateConsumer(string path);
 
-        /// <summary>The object written to the pipeline for a finished layer.</summary>
+        /// <summary>The object written to the pipeline for a finished layer; null to write nothing now.</summary>
         protected abstract object CreateOutput(LayerDigest layer);
 
         /// <summary>Checks before the next layer starts; <paramref name="count"/> is how many layers there will be so far.</summary>
@@ -96,6 +96,9 @@ namespace StreamLayer.Commands
 
         /// <summary>Validation and set-up a derived command does before any input is read.</summary>
         protected virtual void BeginLayers() { }
+
+        /// <summary>What a derived command does once every layer is done (e.g. write an image of them).</summary>
+        protected virtual void EndLayers() { }
 
         /// <summary>Whether to make the layer from <paramref name="source"/> at all (ShouldProcess); nothing is read when not.</summary>
         protected virtual bool ShouldStartLayer(string source) => true;
@@ -183,7 +186,28 @@ namespace StreamLayer.Commands
             });
         }
 
+        /// <summary>
+        /// Waits on the pipeline thread for work of the core (a registry step), writing what it logs meanwhile;
+        /// rethrows its failure.
+        /// </summary>
+        protected void WaitFor(Task work)
+        {
+            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(ProgressIntervalMs / 4))
+            {
+                OnPipelineThread();
+            }
+
+            OnPipelineThread();
+            work.GetAwaiter().GetResult();
+        }
+
         protected override void EndProcessing()
+        {
+            EndPipelineLayer();
+            Guard(EndLayers);
+        }
+
+        private void EndPipelineLayer()
         {
             if (!_fromPipeline)
             {
@@ -503,7 +527,11 @@ namespace StreamLayer.Commands
 
             OnPipelineThread();
             CompleteProgress();
-            WriteObject(CreateOutput(path == null ? result : result.WithPath(path)));
+            object output = CreateOutput(path == null ? result : result.WithPath(path));
+            if (output != null)
+            {
+                WriteObject(output);
+            }
         }
 
         /// <summary>Stops a failed layer and gives its consumer a moment to clean up (delete a partial file or upload).</summary>
@@ -616,7 +644,7 @@ namespace StreamLayer.Commands
             "Cannot find a file at '" + path + "'. Check the path, or use -LiteralPath if it contains wildcard characters such as [ ].");
 
         /// <summary>Runs a step and turns its failure into a terminating error with a stable id.</summary>
-        private void Guard(Action step)
+        protected void Guard(Action step)
         {
             try
             {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
@@ -17,9 +18,18 @@ namespace StreamLayer.Commands
     public sealed class PushStreamLayerCommand : LayerCommand
     {
         private readonly ConcurrentQueue<string> _httpLog = new ConcurrentQueue<string>();
+        private readonly List<LayerDigest> _imageLayers = new List<LayerDigest>();
         private ImageReference _repository;
+        private RegistryOptions _registryOptions;
         private RegistryClient _client;
         private BlobUpload _upload;
+
+        // With -Tag: the image the layers are appended to.
+        private bool _writeImage;
+        private ImagePlatform _platform;
+        private DateTimeOffset? _created;
+        private RegistryClient _baseClient;
+        private BaseImage _baseImage;
 
         /// <summary>Where to push: [registry[:port]/]name, as docker names repositories (ubuntu is index.docker.io/library/ubuntu).</summary>
         [Parameter(Mandatory = true)]
@@ -52,6 +62,26 @@ namespace StreamLayer.Commands
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; } = 100;
 
+        /// <summary>Also writes an image of the pushed layer(s) under these tags.</summary>
+        [Parameter]
+        [TagTransformation]
+        [ValidateNotNullOrEmpty]
+        public string[] Tag { get; set; }
+
+        /// <summary>The image the layer is appended to (with -Tag); without it the image starts from scratch.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string BaseImage { get; set; }
+
+        /// <summary>os/architecture[/variant] of the image; picks the base's entry when the base is an index.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Platform { get; set; } = "linux/amd64";
+
+        /// <summary>The time written into the image's config and history; else SOURCE_DATE_EPOCH; else the base's (scratch: 1970-01-01).</summary>
+        [Parameter]
+        public DateTime Created { get; set; }
+
         protected override string ProgressActivity => "Push-StreamLayer to " + _repository;
 
         protected override void BeginLayers()
@@ -71,6 +101,8 @@ namespace StreamLayer.Commands
             }
 
             // -ChunkSize alone asks for chunks; with -UploadMode Stream it sizes the chunks of a fallback.
+            CheckImageOptions();
+
             bool chunked = MyInvocation.BoundParameters.ContainsKey(nameof(UploadMode))
                 ? UploadMode == UploadMode.Chunked
                 : MyInvocation.BoundParameters.ContainsKey(nameof(ChunkSize));
@@ -85,6 +117,7 @@ namespace StreamLayer.Commands
                 ChunkSize = ChunkSize,
                 Log = _httpLog.Enqueue,
             };
+            _registryOptions = options;
             _client = new RegistryClient(_repository, options);
             WriteVerbose(string.Format(
                 CultureInfo.InvariantCulture,
@@ -93,10 +126,121 @@ namespace StreamLayer.Commands
                 _client.BaseUri.Scheme,
                 options.UploadMode == UploadMode.Stream ? "streamed" : "chunked",
                 options.UploadMode == UploadMode.Chunked ? " (" + FormatBytes(options.ChunkSize) + " chunks)" : string.Empty));
+
+            if (_writeImage && BaseImage != null && ShouldProcess(BaseImage, "Read the base image and make its layers available in " + _repository.Name))
+            {
+                PrepareBaseImage();
+            }
+        }
+
+        protected override void EndLayers()
+        {
+            // Nothing to write when no layer was pushed, or the base was declined (-WhatIf, -Confirm).
+            if (!_writeImage || _imageLayers.Count == 0 || (BaseImage != null && _baseImage == null))
+            {
+                return;
+            }
+
+            string tags = string.Join(", ", Array.ConvertAll(Tag, t => _repository.WithTag(t).ToString()));
+            if (!ShouldProcess(tags, "Write image" + (_baseImage != null ? " on " + _baseImage.Reference : " from scratch")))
+            {
+                return;
+            }
+
+            Task<PublishedImage> publishing = ImagePublisher.PublishAsync(_client, _baseImage, _platform, _imageLayers, Tag, _created, StopToken);
+            WaitFor(publishing);
+            PublishedImage image = publishing.Result;
+            int first = image.Layers.Count - _imageLayers.Count;
+            for (int i = 0; i < _imageLayers.Count; i++)
+            {
+                WriteObject(new PushedLayer(_imageLayers[i], _repository, image, image.Layers[first + i]["mediaType"]?.AsString));
+            }
         }
 
         protected override bool ShouldStartLayer(string source) =>
             ShouldProcess(source + " to " + _repository.Name, "Push layer");
+
+        /// <summary>With -Tag: checks the tags, platform and time, and reads the base image before any input is read.</summary>
+        private void CheckImageOptions()
+        {
+            var bound = MyInvocation.BoundParameters;
+            _writeImage = Tag != null;
+            if (!_writeImage)
+            {
+                foreach (string name in new[] { nameof(BaseImage), nameof(Platform), nameof(Created) })
+                {
+                    if (bound.ContainsKey(name))
+                    {
+                        throw CommandFailure.Create(ErrorIds.TagRequired, ErrorCategory.InvalidArgument, name, "-" + name + " describes the image that -Tag writes; give -Tag too.");
+                    }
+                }
+
+                return;
+            }
+
+            foreach (string tag in Tag)
+            {
+                try
+                {
+                    _repository.WithTag(tag);
+                }
+                catch (FormatException e)
+                {
+                    throw CommandFailure.Create(ErrorIds.InvalidTag, ErrorCategory.InvalidArgument, tag, e.Message);
+                }
+            }
+
+            try
+            {
+                _platform = ImagePlatform.Parse(Platform);
+            }
+            catch (FormatException e)
+            {
+                throw CommandFailure.Create(ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, Platform, e.Message);
+            }
+
+            // A time without a zone is UTC, so the image does not depend on the machine's time zone.
+            DateTime created = Created.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(Created, DateTimeKind.Utc) : Created.ToUniversalTime();
+            _created = bound.ContainsKey(nameof(Created)) ? new DateTimeOffset(created, TimeSpan.Zero) : SourceDateEpoch();
+        }
+
+        /// <summary>SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds convention), when set.</summary>
+        private static DateTimeOffset? SourceDateEpoch()
+        {
+            string value = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+            if (string.IsNullOrEmpty(value))
+            {
+                return null;
+            }
+
+            if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) || seconds > 253402300799)
+            {
+                throw CommandFailure.Create(ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, value, "SOURCE_DATE_EPOCH is '" + value + "'; it must be a whole number of seconds since 1970-01-01.");
+            }
+
+            return ImageDocument.DefaultCreated.AddSeconds(seconds);
+        }
+
+        /// <summary>Reads the base image and makes its layers available in the target repository.</summary>
+        private void PrepareBaseImage()
+        {
+            ImageReference reference;
+            try
+            {
+                reference = ImageReference.Parse(BaseImage);
+            }
+            catch (FormatException e)
+            {
+                throw CommandFailure.Create(ErrorIds.InvalidBaseImage, ErrorCategory.InvalidArgument, BaseImage, "'" + BaseImage + "' is not an image reference. " + e.Message);
+            }
+
+            _baseClient = new RegistryClient(ImageReference.Parse(reference.Name), _registryOptions);
+            Task<BaseImage> resolving = StreamLayer.Registry.BaseImage.ResolveAsync(_baseClient, reference, _platform, StopToken);
+            WaitFor(resolving);
+            _baseImage = resolving.Result;
+            WriteVerbose("Base image " + reference + ": " + _baseImage.ManifestDigest + " (" + _baseImage.ManifestMediaType + ", " + _baseImage.Layers.Count + " layers)");
+            WaitFor(ImagePublisher.PrepareBaseLayersAsync(_baseClient, _client, _baseImage, StopToken));
+        }
 
         protected override Func<LayerEncoder, CancellationToken, Task> CreateConsumer(string path)
         {
@@ -105,7 +249,17 @@ namespace StreamLayer.Commands
             return upload.UploadAsync;
         }
 
-        protected override object CreateOutput(LayerDigest layer) => new PushedLayer(layer, _repository);
+        protected override object CreateOutput(LayerDigest layer)
+        {
+            if (_writeImage)
+            {
+                // Written with the image, once it exists.
+                _imageLayers.Add(layer);
+                return null;
+            }
+
+            return new PushedLayer(layer, _repository);
+        }
 
         protected override string ProgressStatus(LayerEncoder input, double seconds) =>
             string.Format(
@@ -125,6 +279,12 @@ namespace StreamLayer.Commands
 
         protected override ErrorRecord ToErrorRecord(Exception error)
         {
+            if (error is ImageException image)
+            {
+                OnPipelineThread();
+                return new ErrorRecord(image, image.Failure.ToString(), ImageCategoryFor(image.Failure), BaseImage ?? _repository?.Name);
+            }
+
             if (error is RegistryException registry)
             {
                 OnPipelineThread();
@@ -139,7 +299,25 @@ namespace StreamLayer.Commands
             return base.ToErrorRecord(error);
         }
 
-        protected override void DisposeResources() => _client?.Dispose();
+        protected override void DisposeResources()
+        {
+            _client?.Dispose();
+            _baseClient?.Dispose();
+        }
+
+        private static ErrorCategory ImageCategoryFor(ImageFailure failure)
+        {
+            switch (failure)
+            {
+                case ImageFailure.BaseImageNotFound:
+                case ImageFailure.PlatformNotFound:
+                    return ErrorCategory.ObjectNotFound;
+                case ImageFailure.BaseImageInvalid:
+                    return ErrorCategory.InvalidData;
+                default:
+                    return ErrorCategory.InvalidOperation;
+            }
+        }
 
         private CommandFailure InvalidRepository(string why) => CommandFailure.Create(
             ErrorIds.InvalidRepository,

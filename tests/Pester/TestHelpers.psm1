@@ -6,10 +6,10 @@ function New-TestTar {
     .SYNOPSIS
     Makes a real tar (with GNU tar) of about SizeKiB: text, random binary data, a nested folder and a symlink.
     #>
-    param([Parameter(Mandatory)] [string] $Path, [int] $SizeKiB = 256, [int] $Seed = 1)
+    param([Parameter(Mandatory)] [string] $Path, [int] $SizeKiB = 256, [int] $Seed = 1, [string] $Folder = 'etc/app')
 
     $source = Join-Path ([IO.Path]::GetTempPath()) ("streamlayer-src-" + [guid]::NewGuid())
-    $null = New-Item -ItemType Directory -Path (Join-Path $source 'etc/app')
+    $null = New-Item -ItemType Directory -Path (Join-Path $source $Folder)
     $random = [Random]::new($Seed)
     $text = ('the quick brown fox jumps over the lazy dog {0}' -f $Seed + "`n") * 64
     $written = 0
@@ -19,7 +19,7 @@ function New-TestTar {
         $bytes = [byte[]]::new($size)
         if ($i % 3 -eq 0) { $random.NextBytes($bytes) }
         else { [Text.Encoding]::ASCII.GetBytes(($text * (1 + [Math]::Floor($size / $text.Length))).Substring(0, $size)).CopyTo($bytes, 0) }
-        [IO.File]::WriteAllBytes((Join-Path $source ("etc/app/file{0:D4}.dat" -f $i)), $bytes)
+        [IO.File]::WriteAllBytes((Join-Path $source ("$Folder/file{0:D4}.dat" -f $i)), $bytes)
         $written += $size
         $i++
     }

@@ -53,6 +53,9 @@ namespace StreamLayer.TestServer
 
         public int Status { get; set; } = 503;
 
+        /// <summary>status: the error code in the JSON error body.</summary>
+        public string Code { get; set; } = "INJECTED";
+
         public int? RetryAfter { get; set; }
 
         /// <summary>drop, dropUpstream: request body bytes read before the connection is cut. maxBody, maxChunk: the limit.</summary>
@@ -159,7 +162,7 @@ namespace StreamLayer.TestServer
             switch (rule?.Action)
             {
                 case "status":
-                    return await RespondAsync(context, rule.Status, rule.RetryAfter, "INJECTED", "fault injected by the test proxy");
+                    return await RespondAsync(context, rule.Status, rule.RetryAfter, rule.Code, "fault injected by the test proxy");
                 case "hang":
                     try
                     {

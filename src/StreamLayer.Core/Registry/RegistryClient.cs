@@ -180,7 +180,10 @@ namespace StreamLayer.Registry
             };
         }
 
-        /// <summary>scheme://host/path with no user info, and query values hidden except the digest (they can be signatures).</summary>
+        // Query parameters of the distribution API whose values are names and digests, never secrets.
+        private static readonly HashSet<string> s_plainQueryNames = new HashSet<string>(StringComparer.Ordinal) { "digest", "mount", "from" };
+
+        /// <summary>scheme://host/path with no user info, and query values hidden (they can be signatures) except digests and repository names.</summary>
         public static string Redact(Uri uri)
         {
             if (uri == null)
@@ -208,7 +211,7 @@ namespace StreamLayer.Registry
                     text.Append(name);
                     if (equals >= 0)
                     {
-                        text.Append('=').Append(name == "digest" ? Uri.UnescapeDataString(pair.Substring(equals + 1)) : "...");
+                        text.Append('=').Append(s_plainQueryNames.Contains(name) ? Uri.UnescapeDataString(pair.Substring(equals + 1)) : "...");
                     }
                 }
             }
