@@ -91,7 +91,7 @@ namespace StreamLayer.Registry
             Uri uri = _client.RepositoryUri("blobs/uploads/");
             using (HttpResponseMessage response = await _client.SendAsync(
                 step,
-                _ => new HttpRequestMessage(HttpMethod.Post, uri) { Content = EmptyContent() },
+                _ => new HttpRequestMessage(HttpMethod.Post, uri) { Content = RegistryClient.EmptyContent() },
                 () => true,
                 cancellationToken).ConfigureAwait(false))
             {
@@ -329,7 +329,7 @@ namespace StreamLayer.Registry
             Uri uri = WithQuery(_location, "digest", layer.Digest);
             using (HttpResponseMessage response = await _client.SendAsync(
                 step,
-                _ => new HttpRequestMessage(HttpMethod.Put, uri) { Content = EmptyContent() },
+                _ => new HttpRequestMessage(HttpMethod.Put, uri) { Content = RegistryClient.EmptyContent() },
                 () => true,
                 cancellationToken).ConfigureAwait(false))
             {
@@ -367,38 +367,8 @@ namespace StreamLayer.Registry
             }
         }
 
-        private async Task<bool> ExistsAsync(LayerDigest layer, CancellationToken cancellationToken)
-        {
-            const string step = "Confirming the blob";
-            Uri uri = _client.RepositoryUri("blobs/" + layer.Digest);
-            using (HttpResponseMessage response = await _client.SendAsync(
-                step,
-                _ => new HttpRequestMessage(HttpMethod.Head, uri),
-                () => true,
-                cancellationToken).ConfigureAwait(false))
-            {
-                if (response.StatusCode == HttpStatusCode.NotFound)
-                {
-                    return false;
-                }
-
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
-                }
-
-                long? length = response.Content?.Headers.ContentLength;
-                string digest = Header(response, "Docker-Content-Digest");
-                if ((length.HasValue && length.Value != layer.Size) || (digest != null && digest != layer.Digest))
-                {
-                    throw new RegistryException(
-                        RegistryFailure.ProtocolError,
-                        string.Format(CultureInfo.InvariantCulture, "{0}: the registry holds {1} as {2} bytes ({3}), but the layer is {4} bytes.", step, layer.Digest, length, digest ?? "no digest header", layer.Size));
-                }
-
-                return true;
-            }
-        }
+        private Task<bool> ExistsAsync(LayerDigest layer, CancellationToken cancellationToken) =>
+            Blobs.ExistsAsync(_client, layer.Digest, layer.Size, cancellationToken);
 
         /// <summary>
         /// Deletes the upload session, best effort, even when the push was cancelled, and checks that it is gone:
@@ -461,21 +431,15 @@ namespace StreamLayer.Registry
             return code == 411 || code == 413 || code == 416;
         }
 
-        private Uri NextLocation(string step, HttpResponseMessage response, bool required)
+        private static Uri NextLocation(string step, HttpResponseMessage response, bool required)
         {
-            Uri location = response.Headers.Location;
-            if (location == null)
+            Uri location = RegistryClient.ResolveLocation(response);
+            if (location == null && required)
             {
-                if (required)
-                {
-                    throw new RegistryException(RegistryFailure.ProtocolError, step + ": the registry's answer has no Location for the upload.");
-                }
-
-                return null;
+                throw new RegistryException(RegistryFailure.ProtocolError, step + ": the registry's answer has no Location for the upload.");
             }
 
-            // A relative Location is relative to the request it answers; its query (the session state) is kept.
-            return location.IsAbsoluteUri ? location : new Uri(response.RequestMessage.RequestUri, location);
+            return location;
         }
 
         private static long? ReceivedFromRange(HttpResponseMessage response)
@@ -506,13 +470,6 @@ namespace StreamLayer.Registry
             string query = builder.Query.TrimStart('?');
             builder.Query = query.Length == 0 ? pair : query + "&" + pair;
             return builder.Uri;
-        }
-
-        private static HttpContent EmptyContent()
-        {
-            var content = new ByteArrayContent(Array.Empty<byte>());
-            content.Headers.ContentLength = 0;
-            return content;
         }
 
         /// <summary>The encoder's blob as segments, with the unread rest of the last one kept for the next chunk.</summary>

@@ -33,11 +33,12 @@ namespace StreamLayer.Registry
                 }
 
                 long? length = response.Content?.Headers.ContentLength;
-                if (size >= 0 && length.HasValue && length.Value != size)
+                string confirmed = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? string.Join(",", values) : null;
+                if ((size >= 0 && length.HasValue && length.Value != size) || (confirmed != null && confirmed != digest))
                 {
                     throw new RegistryException(
                         RegistryFailure.ProtocolError,
-                        string.Format(CultureInfo.InvariantCulture, "{0}: {1} holds {2} as {3} bytes, but its descriptor says {4}.", step, client.Repository.Name, digest, length.Value, size));
+                        string.Format(CultureInfo.InvariantCulture, "{0}: {1} holds {2} as {3} bytes ({4}), but it should be {5} bytes.", step, client.Repository.Name, digest, length, confirmed ?? "no digest header", size));
                 }
 
                 return true;
@@ -52,7 +53,7 @@ namespace StreamLayer.Registry
         {
             const string step = "Mounting a blob";
             Uri uri = BlobUpload.WithQuery(BlobUpload.WithQuery(target.RepositoryUri("blobs/uploads/"), "mount", digest), "from", fromRepository);
-            using (HttpResponseMessage response = await target.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Post, uri) { Content = Empty() }, () => true, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await target.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Post, uri) { Content = RegistryClient.EmptyContent() }, () => true, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.Created)
                 {
@@ -61,10 +62,9 @@ namespace StreamLayer.Registry
 
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
-                    Uri session = response.Headers.Location;
+                    Uri session = RegistryClient.ResolveLocation(response);
                     if (session != null)
                     {
-                        session = session.IsAbsoluteUri ? session : new Uri(response.RequestMessage.RequestUri, session);
                         using (await target.SendAsync("Cancelling the session a mount opened", _ => new HttpRequestMessage(HttpMethod.Delete, session), () => true, cancellationToken).ConfigureAwait(false))
                         {
                         }
@@ -117,7 +117,7 @@ namespace StreamLayer.Registry
                 int status = (int)response.StatusCode;
                 if (status >= 300 && status < 400 && response.Headers.Location != null)
                 {
-                    uri = response.Headers.Location.IsAbsoluteUri ? response.Headers.Location : new Uri(current, response.Headers.Location);
+                    uri = RegistryClient.ResolveLocation(response);
                     response.Dispose();
                     continue;
                 }
@@ -141,14 +141,13 @@ namespace StreamLayer.Registry
             const string start = "Starting an upload";
             const string finish = "Uploading a blob";
             Uri location;
-            using (HttpResponseMessage response = await target.SendAsync(start, _ => new HttpRequestMessage(HttpMethod.Post, target.RepositoryUri("blobs/uploads/")) { Content = Empty() }, () => true, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await target.SendAsync(start, _ => new HttpRequestMessage(HttpMethod.Post, target.RepositoryUri("blobs/uploads/")) { Content = RegistryClient.EmptyContent() }, () => true, cancellationToken).ConfigureAwait(false))
             {
-                if (response.StatusCode != HttpStatusCode.Accepted || response.Headers.Location == null)
+                location = RegistryClient.ResolveLocation(response);
+                if (response.StatusCode != HttpStatusCode.Accepted || location == null)
                 {
                     throw await RegistryClient.ErrorAsync(start, response).ConfigureAwait(false);
                 }
-
-                location = response.Headers.Location.IsAbsoluteUri ? response.Headers.Location : new Uri(response.RequestMessage.RequestUri, response.Headers.Location);
             }
 
             Uri put = BlobUpload.WithQuery(location, "digest", digest);
@@ -197,11 +196,5 @@ namespace StreamLayer.Registry
             }
         }
 
-        private static HttpContent Empty()
-        {
-            var content = new ByteArrayContent(Array.Empty<byte>());
-            content.Headers.ContentLength = 0;
-            return content;
-        }
     }
 }

@@ -219,6 +219,26 @@ namespace StreamLayer.Registry
             return text.ToString();
         }
 
+        /// <summary>The answer's Location as an absolute URL (a relative one is relative to the request), or null.</summary>
+        internal static Uri ResolveLocation(HttpResponseMessage response)
+        {
+            Uri location = response.Headers.Location;
+            if (location == null || location.IsAbsoluteUri)
+            {
+                return location;
+            }
+
+            return new Uri(response.RequestMessage.RequestUri, location);
+        }
+
+        /// <summary>A body of no bytes with Content-Length: 0, which some registries want on POST and PUT.</summary>
+        internal static HttpContent EmptyContent()
+        {
+            var content = new ByteArrayContent(Array.Empty<byte>());
+            content.Headers.ContentLength = 0;
+            return content;
+        }
+
         internal static string FormatSeconds(TimeSpan time) => time.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
         private TimeSpan Backoff(int attempt, RetryConditionHeaderValue retryAfter)
