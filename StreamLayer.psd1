@@ -17,7 +17,7 @@
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags       = @('OCI', 'Docker', 'Container', 'Registry', 'Layer', 'Tar', 'Gzip', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags       = @('OCI', 'Docker', 'Container', 'Registry', 'Layer', 'Tar', 'Gzip', 'Zstd', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }

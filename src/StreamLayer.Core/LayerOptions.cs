@@ -1,4 +1,5 @@
 using System;
+using ZstdSharp;
 
 namespace StreamLayer
 {
@@ -6,6 +7,12 @@ namespace StreamLayer
     public enum LayerCompression
     {
         Gzip,
+
+        /// <summary>Zstandard (application/vnd.oci.image.layer.v1.tar+zstd; OCI only).</summary>
+        Zstd,
+
+        /// <summary>Not compressed: the blob is the tar itself, so the Digest is the DiffId.</summary>
+        None,
     }
 
     /// <summary>Which family of media types names the layer.</summary>
@@ -21,42 +28,81 @@ namespace StreamLayer
     /// <summary>The choices that decide a layer's compressed bytes and its media type.</summary>
     public sealed class LayerOptions
     {
-        /// <summary>Uncompressed bytes per block. Blocks are compressed independently, so this is part of what decides the Digest.</summary>
-        internal const int BlockSize = 1 << 20;
+        public const int DefaultGzipLevel = 1;
+
+        /// <summary>
+        /// zstd's fastest regular level, as gzip's default is its fastest: on the benchmark's tar it is faster than
+        /// gzip level 1 and a fifth smaller. Level 0 (or 3) is zstd's own default, smaller again but slower.
+        /// </summary>
+        public const int DefaultZstdLevel = 1;
 
         public LayerCompression Compression { get; set; } = LayerCompression.Gzip;
 
-        /// <summary>The compression level; null takes the format's default (gzip: 1, the fastest, as go-containerregistry does).</summary>
+        /// <summary>
+        /// The compression level; null takes the format's default (gzip: 1, the fastest, as go-containerregistry does;
+        /// zstd: 3). gzip takes 0-9; zstd takes <see cref="MinZstdLevel"/> to <see cref="MaxZstdLevel"/>, where 0 means
+        /// its default and negative levels are its fast modes. None takes no level.
+        /// </summary>
         public int? CompressionLevel { get; set; }
 
-        public LayerMediaType MediaType { get; set; } = LayerMediaType.Docker;
+        /// <summary>
+        /// The media type family; null takes the format's usual one: Docker for gzip (as go-containerregistry does),
+        /// OCI for zstd and for uncompressed layers. Docker has no zstd media type.
+        /// </summary>
+        public LayerMediaType? MediaType { get; set; }
+
+        /// <summary>
+        /// What to do with input that is already gzip or zstd: false (the default) takes it as the layer blob as it
+        /// is, as crane append does; true decompresses it and compresses it again with these options.
+        /// </summary>
+        public bool Recompress { get; set; }
 
         /// <summary>How many blocks may be compressed at once. Does not change the output.</summary>
         public int MaxParallelism { get; set; } = Environment.ProcessorCount;
 
-        public const int DefaultGzipLevel = 1;
+        public static int MinZstdLevel => Compressor.MinCompressionLevel;
 
-        internal int EffectiveLevel => CompressionLevel ?? DefaultGzipLevel;
+        public static int MaxZstdLevel => Compressor.MaxCompressionLevel;
 
-        internal string MediaTypeName => MediaType == LayerMediaType.Oci
-            ? MediaTypes.OciLayerGzip
-            : MediaTypes.DockerLayerGzip;
+        internal int EffectiveLevel => CompressionLevel ?? (Compression == LayerCompression.Zstd ? DefaultZstdLevel : DefaultGzipLevel);
 
         /// <summary>Throws an ArgumentException naming the first option that cannot be used.</summary>
         public void Validate()
         {
-            if (CompressionLevel is int level && (level < 0 || level > 9))
+            if (CompressionLevel is int level)
             {
-                throw new ArgumentOutOfRangeException(nameof(CompressionLevel), level, "gzip compression levels run from 0 (store) to 9 (smallest).");
+                switch (Compression)
+                {
+                    case LayerCompression.Gzip when level < 0 || level > 9:
+                        throw new ArgumentOutOfRangeException(nameof(CompressionLevel), level, "gzip compression levels run from 0 (store) to 9 (smallest).");
+                    case LayerCompression.Zstd when level < MinZstdLevel || level > MaxZstdLevel:
+                        throw new ArgumentOutOfRangeException(
+                            nameof(CompressionLevel),
+                            level,
+                            "zstd compression levels run from " + MinZstdLevel + " (fastest) to " + MaxZstdLevel + " (smallest); 0 is zstd's own default, 3.");
+                    case LayerCompression.None:
+                        throw new LayerOptionsException("A compression level needs gzip or zstd compression; an uncompressed layer has none.", nameof(CompressionLevel));
+                }
             }
 
             if (MaxParallelism < 1)
             {
                 throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "At least one block must be compressed at a time.");
             }
+
+            MediaTypes.For(Compression, MediaType);
         }
 
         internal LayerOptions Clone() => (LayerOptions)MemberwiseClone();
+    }
+
+    /// <summary>A choice of options that cannot describe the layer, such as Docker media types for zstd.</summary>
+    public sealed class LayerOptionsException : ArgumentException
+    {
+        public LayerOptionsException(string message, string paramName)
+            : base(message, paramName)
+        {
+        }
     }
 
     /// <summary>The media types StreamLayer writes.</summary>
@@ -64,5 +110,33 @@ namespace StreamLayer
     {
         public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
         public const string OciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+        public const string OciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+        public const string OciLayer = "application/vnd.oci.image.layer.v1.tar";
+
+        /// <summary>Docker's uncompressed layer type: in schema 2 and known to containerd, rarely used.</summary>
+        public const string DockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
+
+        /// <summary>
+        /// The media type of a blob in <paramref name="format"/>; <paramref name="family"/> null takes the format's
+        /// usual family. Throws a <see cref="LayerOptionsException"/> for Docker and zstd.
+        /// </summary>
+        public static string For(LayerCompression format, LayerMediaType? family)
+        {
+            switch (format)
+            {
+                case LayerCompression.Gzip:
+                    return family == LayerMediaType.Oci ? OciLayerGzip : DockerLayerGzip;
+                case LayerCompression.Zstd when family == LayerMediaType.Docker:
+                    throw new LayerOptionsException(
+                        "Docker's image format has no media type for zstd layers. Use the OCI media types (the default for zstd), or gzip.",
+                        nameof(LayerOptions.MediaType));
+                case LayerCompression.Zstd:
+                    return OciLayerZstd;
+                case LayerCompression.None:
+                    return family == LayerMediaType.Docker ? DockerLayer : OciLayer;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown compression.");
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ namespace StreamLayer.Commands
         public const string OutFileMultipleLayers = "OutFileMultipleLayers";
         public const string OutFileWriteFailed = "OutFileWriteFailed";
         public const string InvalidOption = "InvalidOption";
+        public const string InputCorrupt = "InputCorrupt";
         public const string LayerFailed = "LayerFailed";
 
         public const string InvalidRepository = "InvalidRepository";

@@ -67,11 +67,18 @@ namespace StreamLayer.Commands
         public Stream InputStream { get; set; }
 
         [Parameter]
+        public LayerCompression Compression { get; set; } = LayerCompression.Gzip;
+
+        [Parameter]
         [CompressionLevelTransformation]
         public int CompressionLevel { get; set; }
 
         [Parameter]
         public LayerMediaType MediaType { get; set; }
+
+        /// <summary>Decompresses gzip or zstd input and compresses it again, instead of taking it as the blob as it is.</summary>
+        [Parameter]
+        public SwitchParameter Recompress { get; set; }
 
         [Parameter]
         [ValidateRange(1, 1024)]
@@ -119,14 +126,21 @@ namespace StreamLayer.Commands
 
         protected override void BeginProcessing()
         {
-            _options = new LayerOptions { MediaType = MediaType, MaxParallelism = ThrottleLimit };
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel)))
+            _options = new LayerOptions { Compression = Compression, Recompress = Recompress.IsPresent, MaxParallelism = ThrottleLimit };
+
+            // Unset, the media type follows the format: Docker's for gzip, OCI's for zstd and uncompressed layers.
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(MediaType)))
             {
-                _options.CompressionLevel = CompressionLevel;
+                _options.MediaType = MediaType;
             }
 
             try
             {
+                if (MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel)))
+                {
+                    _options.CompressionLevel = CompressionLevelTransformationAttribute.Resolve(CompressionLevel, Compression);
+                }
+
                 _options.Validate();
             }
             catch (ArgumentException e)
@@ -527,6 +541,14 @@ namespace StreamLayer.Commands
 
             OnPipelineThread();
             CompleteProgress();
+            if (layer.Input.InputCompression is LayerCompression input && input != LayerCompression.None)
+            {
+                string name = input == LayerCompression.Zstd ? "zstd" : "gzip";
+                WriteVerbose(_options.Recompress
+                    ? "The input is " + name + "-compressed: it was decompressed and compressed again (-Recompress)."
+                    : "The input is " + name + "-compressed: it is the layer blob as it is, and its decompression gives the DiffId. -Recompress compresses it again.");
+            }
+
             object output = CreateOutput(path == null ? result : result.WithPath(path));
             if (output != null)
             {
@@ -683,6 +705,17 @@ namespace StreamLayer.Commands
             if (error is AggregateException aggregate && aggregate.InnerExceptions.Count == 1)
             {
                 return ToErrorRecord(aggregate.InnerException);
+            }
+
+            if (error is CorruptLayerInputException corrupt)
+            {
+                return new ErrorRecord(corrupt, ErrorIds.InputCorrupt, ErrorCategory.InvalidData, null);
+            }
+
+            // Options that the input itself rules out, such as Docker media types for zstd input.
+            if (error is LayerOptionsException invalid)
+            {
+                return new ErrorRecord(invalid, ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, null);
             }
 
             return new ErrorRecord(error, ErrorIds.LayerFailed, ErrorCategory.NotSpecified, null);

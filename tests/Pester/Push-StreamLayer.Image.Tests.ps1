@@ -105,6 +105,14 @@ Describe 'Push-StreamLayer -Tag on scratch' {
         $oci.MediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+gzip'
     }
 
+    It 'writes an OCI image for a zstd layer, which skopeo and umoci read' {
+        $pushed = Push-StreamLayer -Path $tars.c -Repository "$reg/scratch-zstd" -Tag '1' -Compression Zstd
+        $manifest = Get-RawManifest "$reg/scratch-zstd:1"
+        $manifest.mediaType | Should -Be 'application/vnd.oci.image.manifest.v1+json'
+        $manifest.layers[0].mediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+zstd'
+        (Get-Config "$reg/scratch-zstd:1").rootfs.diff_ids | Should -Be @($pushed.DiffId)
+    }
+
     It 'writes the platform given with -Platform' {
         $null = Push-StreamLayer -Path $tars.c -Repository "$reg/scratch-arm" -Tag '1' -Platform 'linux/arm64/v8'
         $config = Get-Config "$reg/scratch-arm:1"
@@ -244,6 +252,14 @@ Describe 'Push-StreamLayer image errors' {
         try { & $Run } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -BeLike "$Id,*"
         Test-Path (Join-Path $registry.Storage 'docker/registry/v2/repositories/x') | Should -BeFalse
+    }
+
+    It 'refuses a zstd layer on a Docker schema 2 base, writing no tag' {
+        $caught = $null
+        try { Push-StreamLayer -Path $tars.c -Repository "$reg/zstd-on-docker" -Tag '1' -BaseImage "$reg/base:2" -Compression Zstd } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'FormatConflict,*'
+        $caught.Exception.Message | Should -Match 'Docker schema 2'
+        Test-Tag 'zstd-on-docker' '1' | Should -BeFalse
     }
 
     It 'writes nothing under -WhatIf' {

@@ -142,6 +142,40 @@ Describe 'Push-StreamLayer into docker-registry' {
         Assert-PushedLayer $layer $repository $tarDiffId
     }
 
+    It 'pushes a <Compression> layer that <Tool> restores, in <Mode> mode' -ForEach @(
+        @{ Compression = 'Zstd'; Tool = 'zstd -dc'; Mode = 'Stream' }
+        @{ Compression = 'Zstd'; Tool = 'zstd -dc'; Mode = 'Chunked' }
+        @{ Compression = 'None'; Tool = 'cat'; Mode = 'Stream' }
+    ) {
+        $repository = New-RepositoryName
+        $expected = Get-LayerDigest -Path $tar -Compression $Compression
+        $layer = Push-StreamLayer -Path $tar -Repository "$($registry.Host)/$repository" -Compression $Compression -UploadMode $Mode -ChunkSize 1MB
+        $layer.Digest | Should -Be $expected.Digest
+        $layer.MediaType | Should -Be $expected.MediaType
+        $blob = Save-RegistryBlob -Registry $registry -Repository $repository -Digest $layer.Digest -OutFile (Join-Path $work "$repository-$Mode.blob".Replace('/', '-'))
+        Get-Sha256Sum $blob.FullName | Should -Be $layer.Digest
+        ((& bash -c "$Tool `"`$1`" | sha256sum" _ $blob.FullName) -split '\s+')[0] | Should -Be $tarDiffId.Substring(7)
+        @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0
+    }
+
+    It 'pushes a .tar.gz as it is, and refuses a corrupt one without leaving a blob' {
+        $gz = Join-Path $work 'layer.tar.gz'
+        & bash -c 'gzip -c "$1" > "$2"' _ $tar $gz
+        $repository = New-RepositoryName
+        $layer = Push-StreamLayer -Path $gz -Repository "$($registry.Host)/$repository"
+        $layer.Digest | Should -Be (Get-Sha256Sum $gz)
+        $layer.DiffId | Should -Be $tarDiffId
+        Assert-PushedLayer $layer $repository $tarDiffId
+
+        $bad = Join-Path $work 'truncated.tar.gz'
+        $bytes = [IO.File]::ReadAllBytes($gz)
+        [IO.File]::WriteAllBytes($bad, $bytes[0..($bytes.Length - 100)])
+        $repository = New-RepositoryName
+        { Push-StreamLayer -Path $bad -Repository "$($registry.Host)/$repository" } | Should -Throw -ErrorId 'InputCorrupt,*'
+        Assert-NothingLeft $repository
+        Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_layers") | Should -BeFalse -Because 'the corrupt blob was never finished'
+    }
+
     It 'names each HTTP step in -Verbose, without session state or credentials' {
         $repository = New-RepositoryName
         $verbose = Push-StreamLayer -Path $smallTar -Repository "$($registry.Host)/$repository" -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message

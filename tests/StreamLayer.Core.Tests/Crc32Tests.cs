@@ -38,6 +38,34 @@ namespace StreamLayer.Tests
             Assert.Equal(Reference(data, 0, data.Length), Crc32.Combine(crcA, crcB, lengthB));
         }
 
+        [Theory]
+        [InlineData(0, 0)]
+        [InlineData(0, 1)]
+        [InlineData(3, 7)]
+        [InlineData(1, 8)]
+        [InlineData(5, 9)]
+        [InlineData(11, 100003)]
+        public void UpdateEqualsTheBitwiseCrcAtAnyOffsetAndLength(int offset, int count)
+        {
+            byte[] data = TestData.Mixed(offset + count + 5, seed: count);
+
+            Assert.Equal(Reference(data, offset, count), Crc32.Update(0, data, offset, count));
+        }
+
+        [Fact]
+        public void UpdateContinuesAcrossPieces()
+        {
+            byte[] data = TestData.Mixed(70000, seed: 3);
+            uint crc = 0;
+            for (int i = 0; i < data.Length; i += 6997)
+            {
+                crc = Crc32.Update(crc, data, i, System.Math.Min(6997, data.Length - i));
+            }
+
+            Assert.Equal(Reference(data, 0, data.Length), crc);
+            Assert.Equal(0xCBF43926u, Crc32.Update(0, System.Text.Encoding.ASCII.GetBytes("123456789"), 0, 9));
+        }
+
         [Fact]
         public void ReferenceMatchesTheStandardCheckValue()
         {

@@ -46,6 +46,46 @@ namespace StreamLayer.Tests
             return output.ToArray();
         }
 
+        /// <summary>One gzip member of <paramref name="bytes"/>, made by the runtime's own writer.</summary>
+        public static byte[] Gzip(byte[] bytes)
+        {
+            var output = new MemoryStream();
+            using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                gzip.Write(bytes, 0, bytes.Length);
+            }
+
+            return output.ToArray();
+        }
+
+        /// <summary>One zstd frame of <paramref name="bytes"/> (level 3, with a checksum), as the zstd tool writes.</summary>
+        public static byte[] Zstd(byte[] bytes)
+        {
+            using var compressor = new ZstdSharp.Compressor(3);
+            compressor.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+            return compressor.Wrap(bytes).ToArray();
+        }
+
+        /// <summary>Decompresses every frame of a zstd blob with ZstdSharp's streaming decoder.</summary>
+        public static byte[] Unzstd(byte[] blob)
+        {
+            using var zstd = new ZstdSharp.DecompressionStream(new MemoryStream(blob));
+            var output = new MemoryStream();
+            zstd.CopyTo(output);
+            return output.ToArray();
+        }
+
+        public static byte[] Concat(params byte[][] parts)
+        {
+            var output = new MemoryStream();
+            foreach (byte[] part in parts)
+            {
+                output.Write(part, 0, part.Length);
+            }
+
+            return output.ToArray();
+        }
+
         /// <summary>Encodes with the encoder's own producer API chosen by <paramref name="write"/>; returns the blob and the layer.</summary>
         public static (byte[] Blob, LayerDigest Layer) Encode(LayerOptions options, Action<LayerEncoder> write)
         {

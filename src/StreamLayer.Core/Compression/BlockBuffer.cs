@@ -19,6 +19,19 @@ namespace StreamLayer.Compression
 
         public void Reset() => _length = 0;
 
+        /// <summary>Makes room for <paramref name="capacity"/> bytes, for writers that fill <see cref="Buffer"/> directly.</summary>
+        public void EnsureCapacity(int capacity)
+        {
+            if (capacity > _buffer.Length)
+            {
+                _buffer = new byte[capacity];
+                _length = 0;
+            }
+        }
+
+        /// <summary>Sets how many bytes of <see cref="Buffer"/> a direct writer filled.</summary>
+        public void SetCount(int count) => _length = count;
+
         public override void Write(byte[] buffer, int offset, int count)
         {
             int needed = _length + count;

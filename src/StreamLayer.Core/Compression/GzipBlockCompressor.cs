@@ -11,6 +11,9 @@ namespace StreamLayer.Compression
     /// </summary>
     internal sealed class GzipBlockCompressor : BlockCompressor
     {
+        /// <summary>1 MiB. Changing it changes every gzip Digest.</summary>
+        public const int GzipBlockSize = 1 << 20;
+
         private const int HeaderLength = 10;
         private const int TrailerLength = 8;
 
@@ -34,6 +37,8 @@ namespace StreamLayer.Compression
 
         /// <summary>Whether this runtime's deflate flushes to a byte boundary (.NET Core does; .NET Framework's Flush does not).</summary>
         public static bool IsSupported => s_syncFlushWorks.Value;
+
+        public override int BlockSize => GzipBlockSize;
 
         public override bool IsParallel => true;
 
@@ -122,6 +127,8 @@ namespace StreamLayer.Compression
         private readonly Stream _gzip;
 
         public SequentialGzipCompressor(int level) => _gzip = GzipStreams.Create(_sink, level);
+
+        public override int BlockSize => GzipBlockCompressor.GzipBlockSize;
 
         public override bool IsParallel => false;
 
