@@ -173,7 +173,12 @@ function Enter-CredentialEnvironment {
 
 function Exit-CredentialEnvironment {
     param([Parameter(Mandatory)] $Environment)
-    foreach ($name in $Environment.Saved.Keys) { [Environment]::SetEnvironmentVariable($name, $Environment.Saved[$name]) }
+    # A variable that was not set is removed, not left empty: docker-registry reads REGISTRY_* variables as its
+    # configuration (REGISTRY_AUTH_FILE would be auth.file), and PowerShell passes $null to .NET as "".
+    foreach ($name in $Environment.Saved.Keys) {
+        $value = $Environment.Saved[$name]
+        if ($null -eq $value) { Remove-Item "env:$name" -ErrorAction Ignore } else { Set-Item "env:$name" $value }
+    }
 }
 
 function Set-DockerConfig {
