@@ -50,6 +50,28 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
+        public async Task AStreamedBodyIsSentAgainAfterAChallengeOnlyWhenNoneOfItWasTaken()
+        {
+            var server = new ScriptedServer(request => request.Headers.Authorization == null ? Challenge("Basic realm=\"r\"") : new HttpResponseMessage(HttpStatusCode.Accepted));
+            using (RegistryClient client = Client(server, "registry.example.com/app", RegistryCredential.FromPassword("alice", Password, "test")))
+            {
+                Uri uri = client.RepositoryUri("blobs/uploads/x");
+                using (HttpResponseMessage taken = await client.SendAsync("Test", _ => new HttpRequestMessage(new HttpMethod("PATCH"), uri) { Content = new StreamContent(new System.IO.MemoryStream(new byte[10])) }, () => false, CancellationToken.None))
+                {
+                    Assert.Equal(HttpStatusCode.Unauthorized, taken.StatusCode);
+                }
+
+                Assert.Single(server.Requests);
+                using (HttpResponseMessage untouched = await client.SendAsync("Test", _ => new HttpRequestMessage(new HttpMethod("PATCH"), uri) { Content = new StreamContent(new System.IO.MemoryStream(new byte[10])) }, () => true, CancellationToken.None))
+                {
+                    Assert.Equal(HttpStatusCode.Accepted, untouched.StatusCode);
+                }
+
+                Assert.NotNull(server.Requests[1].Authorization);
+            }
+        }
+
+        [Fact]
         public async Task RefusesBasicCredentialsOverPlainHttpUnlessAllowed()
         {
             var server = new ScriptedServer(request => request.Headers.Authorization == null ? Challenge("Basic realm=\"r\"") : new HttpResponseMessage(HttpStatusCode.Accepted));
@@ -165,6 +187,29 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
+        public async Task AClientThatOnlyReadsAsksForPullAlone()
+        {
+            string query = null;
+            var server = new ScriptedServer(request =>
+            {
+                if (request.RequestUri.Host == "auth.example.com")
+                {
+                    query = Uri.UnescapeDataString(request.RequestUri.Query);
+                    return Token("t", 300);
+                }
+
+                return request.Headers.Authorization == null ? Challenge("Bearer realm=\"https://auth.example.com/token\",service=\"reg\",scope=\"repository:library/ubuntu:pull\"") : new HttpResponseMessage(HttpStatusCode.OK);
+            });
+            using (RegistryClient client = Client(server, "ubuntu", null))
+            {
+                client.RepositoryActions = "pull";
+                (await Send(client, HttpMethod.Head, client.RepositoryUri("manifests/latest"))).Dispose();
+            }
+
+            Assert.Equal("?service=reg&scope=repository:library/ubuntu:pull", query);
+        }
+
+        [Fact]
         public async Task AFreshTokenThatIsRefusedIsDeniedForAnAccountAndUnauthorizedWithout()
         {
             var server = new ScriptedServer(request =>
@@ -261,7 +306,7 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
-        public async Task ATokenWithNoStatedLifetimeIsRenewedBeforeIssuingASecondRequestAfterItExpires()
+        public async Task ATokenIsRenewedBeforeARequestWhenItsLifetimeIsNearlyOver()
         {
             int tokens = 0;
             var server = new ScriptedServer(request =>
