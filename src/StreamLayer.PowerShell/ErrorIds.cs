@@ -32,6 +32,16 @@ namespace StreamLayer.Commands
         public const string RegistryProtocolError = "RegistryProtocolError";
         public const string RegistryConnectionFailed = "RegistryConnectionFailed";
 
+        public const string RegistryAuthenticationFailed = "RegistryAuthenticationFailed";
+        public const string RegistryTokenRealmUnreachable = "RegistryTokenRealmUnreachable";
+        public const string RegistryChallengeInvalid = "RegistryChallengeInvalid";
+        public const string RegistryCertificateUntrusted = "RegistryCertificateUntrusted";
+        public const string UnencryptedAuthenticationRefused = "UnencryptedAuthenticationRefused";
+        public const string CredentialFileInvalid = "CredentialFileInvalid";
+        public const string CredentialHelperNotFound = "CredentialHelperNotFound";
+        public const string CredentialHelperFailed = "CredentialHelperFailed";
+        public const string CertificateInvalid = "CertificateInvalid";
+
         public const string TagRequired = "TagRequired";
         public const string InvalidTag = "InvalidTag";
         public const string InvalidBaseImage = "InvalidBaseImage";

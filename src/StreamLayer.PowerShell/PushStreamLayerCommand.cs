@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry;
@@ -49,6 +50,25 @@ namespace StreamLayer.Commands
 
         [Parameter]
         public SwitchParameter SkipCertificateCheck { get; set; }
+
+        /// <summary>Credentials for the registry. Without it, the logins that docker login and podman login stored are used.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential Credential { get; set; } = PSCredential.Empty;
+
+        /// <summary>Allows credentials over plain http to a registry or token server that is not on this machine.</summary>
+        [Parameter]
+        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
+        /// <summary>A client certificate (with its private key) for registries that ask for one.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public X509Certificate2 Certificate { get; set; }
+
+        /// <summary>A folder laid out like certs.d/&lt;host:port&gt;/: *.crt CA certificates, client.cert and client.key.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string CertificateDirectory { get; set; }
 
         [Parameter]
         [ValidateRange(0, 100)]
@@ -116,9 +136,24 @@ namespace StreamLayer.Commands
                 UploadMode = chunked ? UploadMode.Chunked : UploadMode.Stream,
                 ChunkSize = ChunkSize,
                 Log = _httpLog.Enqueue,
+                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
+                ClientCertificate = Certificate,
+                CertificateDirectory = CertificateDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(CertificateDirectory),
             };
             _registryOptions = options;
+
+            // -Credential wins; otherwise the registry's challenge makes the core look in docker's and podman's files.
+            if (Credential != null && Credential != PSCredential.Empty)
+            {
+                options.Credential = RegistryCredential.FromPassword(Credential.UserName, Credential.GetNetworkCredential().Password, "-Credential");
+            }
+            else
+            {
+                options.CredentialSource = new DockerCredentialStore(options.Timeout, _httpLog.Enqueue);
+            }
+
             _client = new RegistryClient(_repository, options);
+            OnPipelineThread();
             WriteVerbose(string.Format(
                 CultureInfo.InvariantCulture,
                 "Pushing to {0} over {1}, {2} upload{3}",
@@ -234,7 +269,12 @@ namespace StreamLayer.Commands
                 throw CommandFailure.Create(ErrorIds.InvalidBaseImage, ErrorCategory.InvalidArgument, BaseImage, "'" + BaseImage + "' is not an image reference. " + e.Message);
             }
 
-            _baseClient = new RegistryClient(ImageReference.Parse(reference.Name), _registryOptions);
+            // -Credential and the certificate parameters are for -Repository's registry; a base elsewhere uses the stores.
+            bool sameRegistry = string.Equals(reference.Registry, _repository.Registry, StringComparison.OrdinalIgnoreCase);
+            _baseClient = new RegistryClient(ImageReference.Parse(reference.Name), sameRegistry ? _registryOptions : _registryOptions.ForOtherRegistry())
+            {
+                RepositoryActions = "pull",
+            };
             Task<BaseImage> resolving = StreamLayer.Registry.BaseImage.ResolveAsync(_baseClient, reference, _platform, StopToken);
             WaitFor(resolving);
             _baseImage = resolving.Result;
@@ -340,6 +380,15 @@ namespace StreamLayer.Commands
                 case RegistryFailure.Timeout: return ErrorIds.RegistryTimeout;
                 case RegistryFailure.ProtocolError: return ErrorIds.RegistryProtocolError;
                 case RegistryFailure.ConnectionFailed: return ErrorIds.RegistryConnectionFailed;
+                case RegistryFailure.AuthenticationFailed: return ErrorIds.RegistryAuthenticationFailed;
+                case RegistryFailure.TokenRealmUnreachable: return ErrorIds.RegistryTokenRealmUnreachable;
+                case RegistryFailure.ChallengeInvalid: return ErrorIds.RegistryChallengeInvalid;
+                case RegistryFailure.UnencryptedAuthentication: return ErrorIds.UnencryptedAuthenticationRefused;
+                case RegistryFailure.CredentialFileInvalid: return ErrorIds.CredentialFileInvalid;
+                case RegistryFailure.CredentialHelperNotFound: return ErrorIds.CredentialHelperNotFound;
+                case RegistryFailure.CredentialHelperFailed: return ErrorIds.CredentialHelperFailed;
+                case RegistryFailure.CertificateUntrusted: return ErrorIds.RegistryCertificateUntrusted;
+                case RegistryFailure.CertificateInvalid: return ErrorIds.CertificateInvalid;
                 default: return ErrorIds.RegistryRejected;
             }
         }
@@ -359,6 +408,15 @@ namespace StreamLayer.Commands
                 case RegistryFailure.Timeout: return ErrorCategory.OperationTimeout;
                 case RegistryFailure.ProtocolError: return ErrorCategory.ProtocolError;
                 case RegistryFailure.ConnectionFailed: return ErrorCategory.ConnectionError;
+                case RegistryFailure.AuthenticationFailed: return ErrorCategory.AuthenticationError;
+                case RegistryFailure.TokenRealmUnreachable: return ErrorCategory.ConnectionError;
+                case RegistryFailure.ChallengeInvalid: return ErrorCategory.ProtocolError;
+                case RegistryFailure.UnencryptedAuthentication: return ErrorCategory.SecurityError;
+                case RegistryFailure.CredentialFileInvalid: return ErrorCategory.InvalidData;
+                case RegistryFailure.CredentialHelperNotFound: return ErrorCategory.ObjectNotFound;
+                case RegistryFailure.CredentialHelperFailed: return ErrorCategory.AuthenticationError;
+                case RegistryFailure.CertificateUntrusted: return ErrorCategory.SecurityError;
+                case RegistryFailure.CertificateInvalid: return ErrorCategory.InvalidData;
                 default: return ErrorCategory.InvalidResult;
             }
         }

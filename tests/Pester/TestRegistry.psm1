@@ -8,11 +8,12 @@ function Get-FreeTcpPort {
     try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
 }
 
-function Wait-HttpReady([string] $Url, [int] $Seconds = 30, [switch] $AnyStatus) {
+function Wait-HttpReady([string] $Url, [int] $Seconds = 30, [switch] $AnyStatus, [Security.Cryptography.X509Certificates.X509Certificate] $ClientCertificate) {
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    $tls = if ($ClientCertificate) { @{ Certificate = $ClientCertificate } } else { @{} }
     while ([DateTime]::UtcNow -lt $deadline) {
         try {
-            $response = Invoke-WebRequest -Uri $Url -SkipHttpErrorCheck -SkipCertificateCheck -TimeoutSec 2 -UseBasicParsing
+            $response = Invoke-WebRequest -Uri $Url -SkipHttpErrorCheck -SkipCertificateCheck -TimeoutSec 2 -UseBasicParsing @tls
             if ($AnyStatus -or $response.StatusCode -eq 200) { return }
         }
         catch { Start-Sleep -Milliseconds 100 }
@@ -24,9 +25,11 @@ function Start-TestRegistry {
     <#
     .SYNOPSIS
     Starts docker-registry on 127.0.0.1:<free port>. -ExtraConfig adds top-level YAML (auth), -HttpExtra YAML
-    under http: (tls), -StorageExtra YAML under storage: (maintenance).
+    under http: (tls), -StorageExtra YAML under storage: (maintenance). -ClientCertificate: for a registry that
+    requires one, to check that it is up.
     #>
-    param([string] $ExtraConfig = '', [string] $HttpExtra = '', [string] $StorageExtra = '', [string] $Scheme = 'http')
+    param([string] $ExtraConfig = '', [string] $HttpExtra = '', [string] $StorageExtra = '', [string] $Scheme = 'http',
+        [Security.Cryptography.X509Certificates.X509Certificate] $ClientCertificate)
 
     $port = Get-FreeTcpPort
     $root = Join-Path ([IO.Path]::GetTempPath()) ("streamlayer-registry-" + [guid]::NewGuid())
@@ -61,7 +64,7 @@ $ExtraConfig
         Log     = $log
         Process = $process
     }
-    try { Wait-HttpReady "$($registry.Url)/v2/" -AnyStatus }
+    try { Wait-HttpReady "$($registry.Url)/v2/" -AnyStatus -ClientCertificate $ClientCertificate }
     catch { Stop-TestRegistry $registry; throw "docker-registry did not start: $(Get-Content -Raw $log -ErrorAction Ignore)" }
     $registry
 }
@@ -77,8 +80,10 @@ function Save-RegistryBlob {
     .SYNOPSIS
     Reads a blob back over HTTP (GET /v2/<name>/blobs/<digest>) into a file, as a client pulling it would.
     #>
-    param([Parameter(Mandatory)] $Registry, [Parameter(Mandatory)] [string] $Repository, [Parameter(Mandatory)] [string] $Digest, [Parameter(Mandatory)] [string] $OutFile, [hashtable] $Headers = @{})
-    $null = Invoke-WebRequest -Uri "$($Registry.Url)/v2/$Repository/blobs/$Digest" -OutFile $OutFile -Headers $Headers -SkipCertificateCheck -UseBasicParsing
+    param([Parameter(Mandatory)] $Registry, [Parameter(Mandatory)] [string] $Repository, [Parameter(Mandatory)] [string] $Digest, [Parameter(Mandatory)] [string] $OutFile, [hashtable] $Headers = @{},
+        [Security.Cryptography.X509Certificates.X509Certificate] $Certificate)
+    $tls = if ($Certificate) { @{ Certificate = $Certificate } } else { @{} }
+    $null = Invoke-WebRequest -Uri "$($Registry.Url)/v2/$Repository/blobs/$Digest" -OutFile $OutFile -Headers $Headers -SkipCertificateCheck -UseBasicParsing @tls
     Get-Item $OutFile
 }
 

@@ -5,6 +5,10 @@
 //   dotnet StreamLayer.TestServer.dll proxy --urls http://127.0.0.1:<port> --upstream http://127.0.0.1:<registry port>
 //
 // Faults are set per test with POST /__faults (a JSON array of rules); GET /__log lists the requests seen.
+//
+//   dotnet StreamLayer.TestServer.dll token --urls <url> --cert <pem> --key <pem> --issuer <iss> --service <aud> [--config <json>]
+//
+// runs the token server for docker-registry's token auth (TokenServer.cs).
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
@@ -12,9 +16,10 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using StreamLayer.TestServer;
 
-if (args.Length == 0 || args[0] != "proxy")
+if (args.Length == 0 || (args[0] != "proxy" && args[0] != "token"))
 {
     Console.Error.WriteLine("usage: StreamLayer.TestServer proxy --urls <url> --upstream <registry url>");
+    Console.Error.WriteLine("       StreamLayer.TestServer token --urls <url> --cert <pem> --key <pem> --issuer <iss> --service <aud> [--config <json>]");
     return 2;
 }
 
@@ -25,6 +30,15 @@ builder.WebHost.ConfigureKestrel(k =>
     k.Limits.MaxRequestBodySize = null;
     k.AllowSynchronousIO = false;
 });
+if (args[0] == "token")
+{
+    var tokenServer = TokenServer.FromConfiguration(builder.Configuration);
+    var tokenApp = builder.Build();
+    tokenApp.Run(tokenServer.HandleAsync);
+    tokenApp.Run();
+    return 0;
+}
+
 var upstream = new Uri(builder.Configuration["upstream"] ?? throw new ArgumentException("--upstream is required"));
 var app = builder.Build();
 var proxy = new FaultProxy(upstream);
@@ -57,6 +71,9 @@ namespace StreamLayer.TestServer
         public string Code { get; set; } = "INJECTED";
 
         public int? RetryAfter { get; set; }
+
+        /// <summary>status: a WWW-Authenticate header to answer with (a challenge, well-formed or not).</summary>
+        public string? WwwAuthenticate { get; set; }
 
         /// <summary>drop, dropUpstream: request body bytes read before the connection is cut. maxBody, maxChunk: the limit.</summary>
         public long Bytes { get; set; }
@@ -162,6 +179,11 @@ namespace StreamLayer.TestServer
             switch (rule?.Action)
             {
                 case "status":
+                    if (rule.WwwAuthenticate != null)
+                    {
+                        context.Response.Headers.WWWAuthenticate = rule.WwwAuthenticate;
+                    }
+
                     return await RespondAsync(context, rule.Status, rule.RetryAfter, rule.Code, "fault injected by the test proxy");
                 case "hang":
                     try

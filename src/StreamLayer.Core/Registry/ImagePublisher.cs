@@ -239,6 +239,12 @@ namespace StreamLayer.Registry
         public static async Task PrepareBaseLayersAsync(RegistryClient source, RegistryClient target, BaseImage baseImage, CancellationToken cancellationToken)
         {
             bool sameRegistry = string.Equals(source.Repository.Registry, target.Repository.Registry, StringComparison.OrdinalIgnoreCase);
+            if (sameRegistry)
+            {
+                // A mount needs pull on the source repository in the same token as push on the target.
+                target.RequestScope(RegistryClient.RepositoryScope(source.Repository.Repository, "pull"));
+            }
+
             foreach (JsonValue layer in baseImage.Layers)
             {
                 string digest = Descriptor.DigestOf(layer);

@@ -26,6 +26,11 @@ namespace StreamLayer.Registry
         private readonly HttpClient _http;
         private readonly RegistryOptions _options;
         private readonly Random _jitter = new Random();
+        private readonly RegistryCertificates _certificates;
+        private readonly RegistryAuthenticator _authenticator;
+        private readonly bool _injectedHandler;
+        private readonly Dictionary<string, Endpoint> _otherHosts = new Dictionary<string, Endpoint>(StringComparer.OrdinalIgnoreCase);
+        private string _repositoryActions = "push,pull";
 
         public RegistryClient(ImageReference repository, RegistryOptions options, HttpMessageHandler handler = null)
         {
@@ -33,22 +38,74 @@ namespace StreamLayer.Registry
             _options = options ?? throw new ArgumentNullException(nameof(options));
             _options.Validate();
 
-            string scheme = repository.IsLoopback || options.PlainHttp ? "http" : "https";
-            BaseUri = new Uri(scheme + "://" + repository.Registry + "/");
-            _http = new HttpClient(handler ?? CreateHandler(options)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-            _http.DefaultRequestHeaders.UserAgent.ParseAdd(s_userAgent);
+            _certificates = RegistryCertificates.Find(repository.Registry, options.CertificateDirectory, options.ClientCertificate);
+            if (_certificates.Folder != null)
+            {
+                Log(string.Format(
+                    CultureInfo.InvariantCulture,
+                    "TLS for {0}: {1} CA certificate(s) and {2} client certificate(s) from {3}",
+                    repository.Registry,
+                    _certificates.Authorities.Count,
+                    _certificates.ClientCertificates.Count,
+                    _certificates.Folder));
+            }
+
+            // A loopback registry speaks plain http, as go-containerregistry assumes, unless TLS is set up for it.
+            bool tls = !options.PlainHttp && (!repository.IsLoopback || _certificates.ConfiguresTls || options.SkipCertificateCheck);
+            BaseUri = new Uri((tls ? "https" : "http") + "://" + repository.Registry + "/");
+            _injectedHandler = handler != null;
+            _http = NewHttpClient(handler ?? CreateHandler(options, _certificates));
+            _authenticator = new RegistryAuthenticator(this, options, BaseUri);
+            _authenticator.SetScope(RepositoryScopeResource, _repositoryActions);
         }
 
         public ImageReference Repository { get; }
 
-        /// <summary>scheme://registry/ — https unless the registry is on this machine or PlainHttp was asked for.</summary>
+        /// <summary>scheme://registry/ — https unless the registry is on this machine (and has no TLS set up) or PlainHttp was asked for.</summary>
         public Uri BaseUri { get; }
+
+        /// <summary>
+        /// The actions a token asks for on this client's repository: "push,pull" (the default), or "pull" for a
+        /// client that only reads (a base image's registry).
+        /// </summary>
+        public string RepositoryActions
+        {
+            get => _repositoryActions;
+            set
+            {
+                _repositoryActions = string.IsNullOrWhiteSpace(value) ? throw new ArgumentException("Actions look like push,pull or pull.", nameof(value)) : value;
+                _authenticator.SetScope(RepositoryScopeResource, value);
+            }
+        }
 
         internal RegistryOptions Options => _options;
 
+        private string RepositoryScopeResource => "repository:" + Repository.Repository;
+
         public Uri RepositoryUri(string suffix) => new Uri(BaseUri, "v2/" + Repository.Repository + "/" + suffix);
 
-        public void Dispose() => _http.Dispose();
+        /// <summary>A token scope for a repository of this registry, e.g. RepositoryScope("team/base", "pull") for a mount's source.</summary>
+        public static string RepositoryScope(string repository, string actions) => "repository:" + repository + ":" + actions;
+
+        /// <summary>
+        /// Asks for one more scope in the tokens of this client from now on, e.g. repository:&lt;source&gt;:pull before
+        /// mounting a blob from another repository. A token that does not cover it is replaced before the next request.
+        /// </summary>
+        public void RequestScope(string scope) => _authenticator.RequestScope(scope);
+
+        public void Dispose()
+        {
+            _http.Dispose();
+            lock (_otherHosts)
+            {
+                foreach (Endpoint endpoint in _otherHosts.Values)
+                {
+                    endpoint.Http.Dispose();
+                }
+
+                _otherHosts.Clear();
+            }
+        }
 
         internal void Log(string message) => _options.Log?.Invoke(message);
 
@@ -64,9 +121,82 @@ namespace StreamLayer.Registry
             CancellationToken cancellationToken,
             HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
         {
+            // A 401 is the registry's challenge: learn it, authenticate and send the request again when its body
+            // can be made again (in memory, or a stream none of which was taken), a few rounds at most.
+            int generationAtStart = _authenticator.Generation;
+            for (int round = 0; ; round++)
+            {
+                RegistryAuthenticator.SentAuthorization sent = default;
+                bool bodyInMemory = true;
+                HttpResponseMessage response = await SendWithRetriesAsync(
+                    _http,
+                    _certificates,
+                    step,
+                    watchdog =>
+                    {
+                        HttpRequestMessage request = create(watchdog);
+                        bodyInMemory = request.Content == null || request.Content is ByteArrayContent;
+                        sent = _authenticator.Apply(request);
+                        return request;
+                    },
+                    canRetry,
+                    cancellationToken,
+                    completion,
+                    _authenticator).ConfigureAwait(false);
+
+                if (response.StatusCode != HttpStatusCode.Unauthorized || round >= 3 || !_authenticator.Covers(response.RequestMessage?.RequestUri))
+                {
+                    return response;
+                }
+
+                bool again;
+                try
+                {
+                    again = await _authenticator.OnUnauthorizedAsync(step, response, sent, generationAtStart, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+
+                if (!again || !(bodyInMemory || canRetry()))
+                {
+                    return response;
+                }
+
+                response.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Sends a request to another host than the registry (a token server), without the registry's
+        /// Authorization, with the same timeouts and retries and that host's own certs.d certificates.
+        /// </summary>
+        internal Task<HttpResponseMessage> SendToAsync(Uri uri, string step, Func<Watchdog, HttpRequestMessage> create, CancellationToken cancellationToken)
+        {
+            Endpoint endpoint = EndpointFor(uri);
+            return SendWithRetriesAsync(endpoint.Http, endpoint.Certificates, step, create, () => true, cancellationToken, HttpCompletionOption.ResponseContentRead, null);
+        }
+
+        private async Task<HttpResponseMessage> SendWithRetriesAsync(
+            HttpClient http,
+            RegistryCertificates certificates,
+            string step,
+            Func<Watchdog, HttpRequestMessage> create,
+            Func<bool> canRetry,
+            CancellationToken cancellationToken,
+            HttpCompletionOption completion,
+            RegistryAuthenticator authenticator)
+        {
             for (int attempt = 0; ; attempt++)
             {
                 bool mayRetry = attempt < _options.MaximumRetryCount;
+                if (authenticator != null)
+                {
+                    await authenticator.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 using (var watchdog = new Watchdog(_options.Timeout, cancellationToken))
                 {
                     HttpRequestMessage request = create(watchdog);
@@ -76,7 +206,20 @@ namespace StreamLayer.Registry
                     HttpResponseMessage response;
                     try
                     {
-                        response = await _http.SendAsync(request, completion, watchdog.Token).ConfigureAwait(false);
+                        response = await http.SendAsync(request, completion, watchdog.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested && IsTlsFailure(e))
+                    {
+                        // Trust does not change on a retry.
+                        Log(method + " " + url + ": the TLS connection failed");
+                        throw new RegistryException(
+                            RegistryFailure.CertificateUntrusted,
+                            step + ": " + method + " " + url + " failed: the TLS connection to " + request.RequestUri.Authority + " failed: "
+                            + (certificates.LastRejection ?? Innermost(e).Message + " (the server may require a client certificate)") + ". "
+                            + "Put its CA certificate (*.crt) and any client certificate (client.cert, client.key) in a certs.d folder for "
+                            + request.RequestUri.Authority + " or in -CertificateDirectory, or give -Certificate.",
+                            e)
+                        { Method = method, Url = url };
                     }
                     catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested)
                     {
@@ -282,7 +425,7 @@ namespace StreamLayer.Registry
             return e;
         }
 
-        private static HttpMessageHandler CreateHandler(RegistryOptions options)
+        private static HttpMessageHandler CreateHandler(RegistryOptions options, RegistryCertificates certificates)
         {
             var handler = new HttpClientHandler
             {
@@ -291,12 +434,63 @@ namespace StreamLayer.Registry
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.None,
             };
-            if (options.SkipCertificateCheck)
+            certificates.Configure(handler, options.SkipCertificateCheck);
+            return handler;
+        }
+
+        private static HttpClient NewHttpClient(HttpMessageHandler handler)
+        {
+            var http = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            http.DefaultRequestHeaders.UserAgent.ParseAdd(s_userAgent);
+            return http;
+        }
+
+        /// <summary>The connection for a host: the registry's own, or one per other host with that host's certs.d CAs and no client certificate.</summary>
+        private Endpoint EndpointFor(Uri uri)
+        {
+            if (_injectedHandler || (string.Equals(uri.Scheme, BaseUri.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(uri.Authority, BaseUri.Authority, StringComparison.OrdinalIgnoreCase)))
             {
-                handler.ServerCertificateCustomValidationCallback = (message, certificate, chain, errors) => true;
+                return new Endpoint(_http, _certificates);
             }
 
-            return handler;
+            lock (_otherHosts)
+            {
+                if (!_otherHosts.TryGetValue(uri.Authority, out Endpoint endpoint))
+                {
+                    RegistryCertificates certificates = RegistryCertificates.Find(uri.IsDefaultPort ? uri.Host : uri.Authority, null, null);
+                    endpoint = new Endpoint(NewHttpClient(CreateHandler(_options, certificates)), certificates);
+                    _otherHosts.Add(uri.Authority, endpoint);
+                }
+
+                return endpoint;
+            }
+        }
+
+        private static bool IsTlsFailure(Exception e)
+        {
+            for (Exception inner = e; inner != null; inner = inner.InnerException)
+            {
+                // A refused server certificate; or, on OpenSSL, an alert from a server that wanted a client certificate.
+                if (inner is System.Security.Authentication.AuthenticationException || inner.GetType().FullName.IndexOf("OpenSsl+SslException", StringComparison.Ordinal) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private sealed class Endpoint
+        {
+            public Endpoint(HttpClient http, RegistryCertificates certificates)
+            {
+                Http = http;
+                Certificates = certificates;
+            }
+
+            public HttpClient Http { get; }
+
+            public RegistryCertificates Certificates { get; }
         }
 
         /// <summary>

@@ -20,6 +20,33 @@ namespace StreamLayer.Registry
         Timeout,
         ProtocolError,
         ConnectionFailed,
+
+        /// <summary>Credentials were sent and refused: a wrong user name, password or token.</summary>
+        AuthenticationFailed,
+
+        /// <summary>The token server named by the registry's challenge could not be reached.</summary>
+        TokenRealmUnreachable,
+
+        /// <summary>A WWW-Authenticate challenge that cannot be parsed, or asks for a scheme other than Basic and Bearer.</summary>
+        ChallengeInvalid,
+
+        /// <summary>Credentials would have gone over plain http to a host that is not this machine.</summary>
+        UnencryptedAuthentication,
+
+        /// <summary>A docker config or containers auth file that cannot be read as one.</summary>
+        CredentialFileInvalid,
+
+        /// <summary>A credential helper named by a config file is not on PATH.</summary>
+        CredentialHelperNotFound,
+
+        /// <summary>A credential helper ran and failed, or answered with something other than credentials.</summary>
+        CredentialHelperFailed,
+
+        /// <summary>The TLS connection failed: the server's certificate is not trusted, or a client certificate was required.</summary>
+        CertificateUntrusted,
+
+        /// <summary>A CA or client certificate file (certs.d, -CertificateDirectory) cannot be loaded.</summary>
+        CertificateInvalid,
     }
 
     /// <summary>

@@ -37,8 +37,36 @@ namespace StreamLayer.Registry
         /// <summary>Bytes per PATCH in chunked mode.</summary>
         public int ChunkSize { get; set; } = 16 << 20;
 
+        /// <summary>Credentials given by the caller; they win over any <see cref="CredentialSource"/>.</summary>
+        public RegistryCredential Credential { get; set; }
+
+        /// <summary>Where to look for stored credentials when the registry asks for some (e.g. <see cref="DockerCredentialStore"/>); null for none.</summary>
+        public IRegistryCredentialSource CredentialSource { get; set; }
+
+        /// <summary>Allows credentials over plain http to a host that is not this machine (loopback hosts are always allowed).</summary>
+        public bool AllowUnencryptedAuthentication { get; set; }
+
+        /// <summary>A certs.d-style folder (*.crt CAs, *.cert/*.key client pairs) used for the registry instead of the certs.d folders.</summary>
+        public string CertificateDirectory { get; set; }
+
+        /// <summary>A client certificate with its private key for the registry; replaces any from a certs.d folder.</summary>
+        public System.Security.Cryptography.X509Certificates.X509Certificate2 ClientCertificate { get; set; }
+
         /// <summary>Receives one line per HTTP step (method, URL without credentials or query values, status). Called on any thread.</summary>
         public Action<string> Log { get; set; }
+
+        /// <summary>
+        /// These options for another registry: the same retries, timeouts, credential stores and log, without what
+        /// the caller gave for this registry alone (its credential and certificates).
+        /// </summary>
+        public RegistryOptions ForOtherRegistry()
+        {
+            var other = (RegistryOptions)MemberwiseClone();
+            other.Credential = null;
+            other.ClientCertificate = null;
+            other.CertificateDirectory = null;
+            return other;
+        }
 
         public void Validate()
         {
