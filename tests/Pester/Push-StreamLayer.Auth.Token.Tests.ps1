@@ -144,6 +144,25 @@ Describe 'Push-StreamLayer to a registry with token auth' {
         Assert-TokenPushed $pushed.Layer $repository
     }
 
+    It 'writes an image on a base in another repository: reads it with pull and mounts it with one token' {
+        $base = New-RepositoryName
+        $app = New-RepositoryName
+        $null = Invoke-TokenPush $base @{ Credential = $credential; Tag = 'base' }
+        Set-TokenServerConfig $tokenServer $tokenConfig
+        $pushed = Split-Output (Invoke-TokenPush $app @{ Credential = $credential; Tag = '1'; BaseImage = "$($registry.Host)/${base}:base"; Verbose = $true } 4>&1)
+
+        @($pushed.Messages -match "mounted from $base").Count | Should -Be 1
+        ($pushed.Messages -match "^POST .*mount=.*from=$base -> 201").Count | Should -Be 1
+        $scopes = @(Get-TokenServerLog $tokenServer | ForEach-Object Scopes)
+        $scopes | Should -Contain "repository:${base}:pull" -Because 'the base is read with a pull-only token'
+        ($scopes -match [regex]::Escape("repository:${app}:push,pull") -and $scopes -match [regex]::Escape("repository:${base}:pull")).Count | Should -BeGreaterThan 0
+        $authorization = Get-PullAuthorization -TokenServer $tokenServer -User $user -Password $password -Repository $app
+        $manifest = Invoke-RestMethod -Uri "$($registry.Url)/v2/$app/manifests/1" -Headers @{ Authorization = $authorization; Accept = 'application/vnd.docker.distribution.manifest.v2+json' } -SkipCertificateCheck
+        $manifest.layers.Count | Should -Be 2
+        $manifest.layers[1].digest | Should -Be $pushed.Layer.Digest
+        ($pushed.Layer.References -join ' ') | Should -Match ([regex]::Escape("$($registry.Host)/${app}:1"))
+    }
+
     It 'refuses a scope the account does not have: RegistryDenied' {
         $repository = New-RepositoryName
         $reader = [pscredential]::new('reader', (ConvertTo-SecureString $password -AsPlainText -Force))
