@@ -6,13 +6,17 @@ Measures StreamLayer side by side with the peer tools, in one run, on one real t
 build.ps1 Bench runs this after building the module. Every case runs in its own process, three times; the
 table shows the median time and the largest peak resident memory (GNU time's %M). PowerShell cases time the
 command itself (module import and the first call's JIT are outside the clock, as a session pays them once);
-native cases are timed as whole pipelines. The machine is shared and noisy: compare the ratios within one run.
+native cases are timed as whole pipelines. The cases of a group run in rounds (A, B, C, A, B, C, ...), so that
+load from the machine's other tenants falls on all of them alike. The machine is shared and noisy: compare the
+ratios within one run.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $Repeat = 3,
     # Which groups to run: digest, pipeline, memory, push.
-    [string[]] $Section = @('digest', 'pipeline', 'memory', 'push'),
+    [string[]] $Section = @('digest', 'formats', 'pipeline', 'memory', 'push'),
+    # Where the markdown table goes; empty for none.
+    [string] $MarkdownPath = (Join-Path $PSScriptRoot '../docs/benchmarks.md'),
     [string] $WorkPath = (Join-Path $PSScriptRoot '../out/bench')
 )
 
@@ -47,7 +51,10 @@ $byteSample = New-Sample 'sample-1m.bin' 1MB
 
 $results = [Collections.Generic.List[object]]::new()
 
+$pending = [Collections.Generic.List[object]]::new()
+
 function Measure-Case {
+    # Queues a case; Complete-Group runs the queued cases.
     param(
         [string] $Name,
         [string] $Group,
@@ -55,27 +62,37 @@ function Measure-Case {
         # A bash command line. When it prints 'ELAPSED <seconds>', that is the time; otherwise the wall time.
         [string] $Command
     )
-    $times = [Collections.Generic.List[double]]::new()
-    $peak = 0
-    $extra = $null
-    for ($i = 0; $i -lt $Repeat; $i++) {
-        $timing = Join-Path $WorkPath 'time.txt'
-        $output = & /usr/bin/time -f '%e %M' -o $timing bash -c $Command 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "$Name failed: $output" }
-        $wall, $rssKiB = (Get-Content $timing | Select-Object -Last 1) -split ' '
-        $self = $output | Select-String '^ELAPSED (\S+)' | Select-Object -Last 1
-        $times.Add($(if ($self) { [double]$self.Matches[0].Groups[1].Value } else { [double]$wall }))
-        $peak = [Math]::Max($peak, [long]$rssKiB)
-        $note = $output | Select-String '^NOTE (.+)' | Select-Object -Last 1
-        if ($note) { $extra = $note.Matches[0].Groups[1].Value }
+    $pending.Add([pscustomobject]@{ Name = $Name; Group = $Group; Bytes = $Bytes; Command = $Command; Times = [Collections.Generic.List[double]]::new(); Peak = 0L; Note = $null })
+}
+
+function Complete-Group {
+    # Runs the queued cases in rounds (A, B, C, A, B, C, ...), so that a burst of load from the machine's other
+    # tenants falls on all of them alike and the ratios stay fair; then records the median of each.
+    for ($round = 0; $round -lt $Repeat; $round++) {
+        foreach ($case in $pending) {
+            $timing = Join-Path $WorkPath 'time.txt'
+            $output = & /usr/bin/time -f '%e %M' -o $timing bash -c $case.Command 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "$($case.Name) failed: $output" }
+            $wall, $rssKiB = (Get-Content $timing | Select-Object -Last 1) -split ' '
+            $self = $output | Select-String '^ELAPSED (\S+)' | Select-Object -Last 1
+            $case.Times.Add($(if ($self) { [double]$self.Matches[0].Groups[1].Value } else { [double]$wall }))
+            $case.Peak = [Math]::Max($case.Peak, [long]$rssKiB)
+            $note = $output | Select-String '^NOTE (.+)' | Select-Object -Last 1
+            if ($note) { $case.Note = $note.Matches[0].Groups[1].Value }
+        }
     }
-    $median = ($times | Sort-Object)[[int][Math]::Floor($times.Count / 2)]
-    $result = [pscustomobject]@{
-        Group = $Group; Case = $Name; MiB = [Math]::Round($Bytes / 1MB); Seconds = [Math]::Round($median, 2)
-        MBps = [Math]::Round($Bytes / 1e6 / $median, 1); PeakRssMiB = [Math]::Round($peak / 1024); Note = $extra
+
+    foreach ($case in $pending) {
+        $median = ($case.Times | Sort-Object)[[int][Math]::Floor($case.Times.Count / 2)]
+        $result = [pscustomobject]@{
+            Group = $case.Group; Case = $case.Name; MiB = [Math]::Round($case.Bytes / 1MB); Seconds = [Math]::Round($median, 2)
+            MBps = [Math]::Round($case.Bytes / 1e6 / $median, 1); PeakRssMiB = [Math]::Round($case.Peak / 1024); Note = $case.Note
+        }
+        $results.Add($result)
+        Write-Host ("{0,-58} {1,8:N2} s {2,8:N1} MB/s {3,6} MiB RSS  {4}" -f $case.Name, $result.Seconds, $result.MBps, $result.PeakRssMiB, $case.Note)
     }
-    $results.Add($result)
-    Write-Host ("{0,-58} {1,8:N2} s {2,8:N1} MB/s {3,6} MiB RSS  {4}" -f $Name, $result.Seconds, $result.MBps, $result.PeakRssMiB, $extra)
+
+    $pending.Clear()
 }
 
 $scriptCount = 0
@@ -103,6 +120,17 @@ Measure-Case 'Get-LayerDigest -Path' 'digest' $tarBytes (PwshCase "Get-LayerDige
 Measure-Case 'gzip -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | gzip -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | pigz -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 alone' 'digest' $tarBytes "pigz -1 < '$tar' > /dev/null"
+Complete-Group
+}
+
+# Formats and levels: speed and size of what each choice makes.
+if ($Section -contains 'formats') {
+Measure-Case 'Get-LayerDigest -Path -CompressionLevel 6 (gzip)' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -CompressionLevel 6")
+Measure-Case 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression Zstd")
+Measure-Case 'Get-LayerDigest -Path -Compression Zstd -CompressionLevel 3' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression Zstd -CompressionLevel 3")
+Measure-Case 'Get-LayerDigest -Path -Compression None' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression None")
+Measure-Case 'zstd -1 | sha256sum (tee: sha256sum of the tar)' 'formats' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | zstd -q -1 -T0 | sha256sum >/dev/null"
+Complete-Group
 }
 
 # PowerShell's pipeline forms: our share next to PowerShell's own cost of sending the objects.
@@ -111,6 +139,7 @@ Measure-Case 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'pipeline' 
 Measure-Case 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)' 'pipeline' 64MB (PwshCase "Get-Content -AsByteStream -ReadCount 1MB -LiteralPath '$chunkSample' | Out-Null")
 Measure-Case 'Get-Content -AsByteStream | Get-LayerDigest (1 MiB)' 'pipeline' 1MB (PwshCase "Get-Content -AsByteStream -LiteralPath '$byteSample' | Get-LayerDigest -WarningAction SilentlyContinue")
 Measure-Case 'Get-Content -AsByteStream | Out-Null (1 MiB)' 'pipeline' 1MB (PwshCase "Get-Content -AsByteStream -LiteralPath '$byteSample' | Out-Null")
+Complete-Group
 }
 
 # Peak memory against input size: the layer streams through, so it must not grow with the input.
@@ -119,6 +148,7 @@ $stdin = "Get-LayerDigest -InputStream ([Console]::OpenStandardInput())"
 Measure-Case 'Get-LayerDigest, 1 MiB on stdin' 'memory' 1MB "head -c 1048576 '$tar' | $(PwshCase $stdin)"
 Measure-Case 'Get-LayerDigest, 256 MiB on stdin' 'memory' 256MB "head -c 268435456 '$tar' | $(PwshCase $stdin)"
 Measure-Case 'Get-LayerDigest, 2 GiB on stdin' 'memory' 2GB "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | $(PwshCase $stdin)"
+Complete-Group
 }
 
 # Pushing to a local docker-registry: StreamLayer, skopeo copy of the same tar as a one-layer OCI layout, and the
@@ -134,6 +164,10 @@ if ($Section -contains 'push') {
         Measure-Case 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)' 'push' $tarBytes (PwshCase (& $pushScript '-UploadMode Chunked'))
         Measure-Case 'Push-StreamLayer -Path -ChunkSize 4MB' 'push' $tarBytes (PwshCase (& $pushScript '-ChunkSize 4MB'))
         Measure-Case 'Push-StreamLayer -Path -CompressionLevel 3' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 3'))
+        Measure-Case 'Push-StreamLayer -Path -Compression Zstd' 'push' $tarBytes (PwshCase (& $pushScript '-Compression Zstd'))
+        $stdinPush = "Push-StreamLayer -InputStream ([Console]::OpenStandardInput()) -Repository ('$target/bench/stdin-' + [guid]::NewGuid().ToString('N').Substring(0, 8))"
+        Measure-Case 'Push-StreamLayer, 256 MiB on stdin' 'push memory' 256MB "head -c 268435456 '$tar' | $(PwshCase $stdinPush)"
+        Measure-Case 'Push-StreamLayer, 2 GiB on stdin' 'push memory' 2GB "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | $(PwshCase $stdinPush)"
 
         # skopeo needs the layer as an OCI layout: the tar itself is the (uncompressed) layer blob; skopeo
         # compresses it on the way to the registry. Its blob-info cache is deleted before every run.
@@ -169,22 +203,32 @@ if ($Section -contains 'push') {
             Measure-Case 'reference flow (ggcr stream.Layer, Go stdlib)' 'push' $tarBytes "'$reference' '$tar' http://$target bench/ref-$unique"
         }
         else { Write-Host 'go is not installed (Debian: golang-go): the reference flow is not measured.' }
+        Complete-Group
     }
     finally { Stop-TestRegistry $registry }
 }
 
 function Get-Result([string] $Case) { $results | Where-Object Case -EQ $Case }
 
+$ratioLines = [Collections.Generic.List[string]]::new()
+
 function Write-Ratio([string] $Label, [string] $Ours, [string] $Theirs) {
     $x = Get-Result $Ours
     $y = Get-Result $Theirs
-    if ($x -and $y) { Write-Host ("  {0,-52} {1}x" -f $Label, [Math]::Round($y.Seconds / $x.Seconds, 2)) }
+    if ($x -and $y) {
+        $ratio = [Math]::Round($y.Seconds / $x.Seconds, 2)
+        Write-Host ("  {0,-58} {1}x" -f $Label, $ratio)
+        $ratioLines.Add("${Label}: ${ratio}x")
+    }
 }
 
 function Write-Growth([string] $Label, [string] $Small, [string] $Large) {
     $x = Get-Result $Small
     $y = Get-Result $Large
-    if ($x -and $y) { Write-Host ("  {0,-52} {1} MiB" -f $Label, ($y.PeakRssMiB - $x.PeakRssMiB)) }
+    if ($x -and $y) {
+        Write-Host ("  {0,-58} {1} MiB" -f $Label, ($y.PeakRssMiB - $x.PeakRssMiB))
+        $ratioLines.Add("${Label}: $($y.PeakRssMiB - $x.PeakRssMiB) MiB ($($x.PeakRssMiB) -> $($y.PeakRssMiB) MiB)")
+    }
 }
 
 Write-Host ''
@@ -198,7 +242,30 @@ Write-Ratio 'Push-StreamLayer (defaults) vs skopeo copy' 'Push-StreamLayer -Path
 Write-Ratio 'Push-StreamLayer (defaults) vs the reference flow' 'Push-StreamLayer -Path (defaults)' 'reference flow (ggcr stream.Layer, Go stdlib)'
 Write-Ratio 'Push-StreamLayer -CompressionLevel 3 vs skopeo copy' 'Push-StreamLayer -Path -CompressionLevel 3' 'skopeo copy (OCI layout -> registry)'
 Write-Ratio 'Push-StreamLayer: streamed vs 16 MiB chunks' 'Push-StreamLayer -Path (defaults)' 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)'
+Write-Ratio 'Push-StreamLayer -Compression Zstd vs skopeo copy' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy (OCI layout -> registry)'
+Write-Ratio 'zstd (level 1) vs gzip (level 1), Get-LayerDigest' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'Get-LayerDigest -Path'
+Write-Ratio 'Get-LayerDigest -Compression Zstd vs zstd -1 -T0 | sha256sum' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'zstd -1 | sha256sum (tee: sha256sum of the tar)'
 Write-Growth 'Get-LayerDigest peak RSS growth, 1 MiB -> 2 GiB' 'Get-LayerDigest, 1 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 Write-Growth 'Get-LayerDigest peak RSS growth, 256 MiB -> 2 GiB' 'Get-LayerDigest, 256 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
+Write-Growth 'Push-StreamLayer peak RSS growth, 256 MiB -> 2 GiB' 'Push-StreamLayer, 256 MiB on stdin' 'Push-StreamLayer, 2 GiB on stdin'
+
+if ($MarkdownPath) {
+    $commit = (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) ?? 'unknown'
+    $md = [Text.StringBuilder]::new()
+    $null = $md.AppendLine('# Benchmarks').AppendLine()
+    $null = $md.AppendLine('Written by `dotnet pwsh ./build.ps1 Bench` (bench/Invoke-Benchmark.ps1); every figure below comes from one run.').AppendLine()
+    $null = $md.AppendLine("- Machine: $(& nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*'), $([Math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB, $((Get-Content /etc/os-release | Where-Object { $_ -like 'PRETTY_NAME=*' }) -replace 'PRETTY_NAME=|"') ; shared and noisy, so compare ratios within the run.")
+    $null = $md.AppendLine("- Run: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC, commit $commit, PowerShell $($PSVersionTable.PSVersion), $Repeat runs per case (median time, largest peak RSS).")
+    $null = $md.AppendLine("- Input: a tar of the .NET SDK folder (binaries and text), $([Math]::Round($tarBytes / 1MB)) MiB; smaller samples for the per-object pipeline forms.")
+    $null = $md.AppendLine('- PowerShell cases time the command inside one process (module import and the first call'' JIT outside the clock); native cases are timed as whole pipelines. Peak RSS is of the whole process (PowerShell itself is most of it).').AppendLine()
+    $null = $md.AppendLine('| Group | Case | MiB | Seconds | MB/s | Peak RSS MiB | Notes |').AppendLine('| --- | --- | --- | --- | --- | --- | --- |')
+    foreach ($r in $results) {
+        $null = $md.AppendLine("| $($r.Group) | $($r.Case -replace '\|', '\|') | $($r.MiB) | $($r.Seconds) | $($r.MBps) | $($r.PeakRssMiB) | $(($r.Note -replace 'diffid.*', '') -replace '\|', '\|') |")
+    }
+    $null = $md.AppendLine().AppendLine('## Ratios').AppendLine().AppendLine('Time of the other / time of ours: above 1 means StreamLayer is faster.').AppendLine()
+    foreach ($line in $ratioLines) { $null = $md.AppendLine("- $line") }
+    Set-Content -LiteralPath $MarkdownPath -Value $md.ToString() -NoNewline
+    Write-Host "Wrote $MarkdownPath"
+}
 
 $results | ConvertTo-Json | Set-Content (Join-Path $WorkPath 'results.json')
