@@ -91,7 +91,7 @@ function Invoke-Docs {
 $ToolPackages = [ordered]@{
     'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
     openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'; cmp = 'diffutils'
-    go = 'golang-go'; bc = 'bc'
+    go = 'golang-go'; bc = 'bc'; time = 'time'
 }
 $TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp'
 
@@ -173,7 +173,7 @@ function Invoke-Test {
 }
 
 function Invoke-Bench {
-    Install-TestTools -Command 'docker-registry', 'skopeo', 'pigz', 'gzip', 'sha256sum', 'tar', 'go', 'bc'
+    Install-TestTools -Command 'docker-registry', 'skopeo', 'pigz', 'zstd', 'gzip', 'sha256sum', 'tar', 'go', 'bc', 'time'
     Invoke-Build
     $sections = if ($BenchSection) { @('-Section', ($BenchSection -join ',')) } else { @() }
     & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') `
