@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace StreamLayer
 {
     /// <summary>The encoder's output as a read-only stream, for consumers that want one.</summary>
-    internal sealed class EncodedStream : Stream
+    internal sealed class EncodedStream : ReadOnlyForwardStream
     {
         private readonly LayerEncoder _encoder;
         private ArraySegment<byte> _segment;
@@ -38,14 +38,5 @@ namespace StreamLayer
         public override int Read(byte[] buffer, int offset, int count) =>
             ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -4,7 +4,7 @@ using System.IO;
 namespace StreamLayer.Compression
 {
     /// <summary>A reusable, growable write-only stream that a compressor fills with one block's output.</summary>
-    internal sealed class BlockBuffer : Stream
+    internal sealed class BlockBuffer : WriteOnlyForwardStream
     {
         private byte[] _buffer;
         private int _length;
@@ -46,13 +46,6 @@ namespace StreamLayer.Compression
 
         public override void WriteByte(byte value) => Write(new[] { value }, 0, 1);
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
         public override long Position { get => _length; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -10,7 +10,7 @@ namespace StreamLayer.Compression
     /// handed back (<c>consumed</c>) once the reader has moved past it; the final block is kept until
     /// <see cref="FinalBlock"/> is taken, so the input is only done when the decompressor has checked it to the end.
     /// </summary>
-    internal sealed class BlockFeedStream : Stream
+    internal sealed class BlockFeedStream : ReadOnlyForwardStream
     {
         public const int TailLength = 8;
 
@@ -82,14 +82,5 @@ namespace StreamLayer.Compression
             _tailLength = keep + take;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -27,7 +27,7 @@ namespace StreamLayer.Compression
     /// the first member) the decompressed bytes' CRC and length are compared with the input's last 8 bytes, which
     /// accepts single-member gzip only.
     /// </summary>
-    internal sealed class CheckedGzipStream : Stream
+    internal sealed class CheckedGzipStream : ReadOnlyForwardStream
     {
         private static readonly byte[] s_marker = Encoding.ASCII.GetBytes("StreamLayer:end\n");
         private static readonly Lazy<byte[]> s_sentinel = new Lazy<byte[]>(() => Gzip(s_marker));
@@ -202,18 +202,9 @@ namespace StreamLayer.Compression
             }
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         /// <summary>The input, then the sentinel member.</summary>
-        private sealed class SentinelStream : Stream
+        private sealed class SentinelStream : ReadOnlyForwardStream
         {
             private readonly Stream _input;
             private readonly byte[] _sentinel;
@@ -244,20 +235,11 @@ namespace StreamLayer.Compression
                 return m;
             }
 
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
     }
 
     /// <summary>zstd through ZstdSharp, which checks each frame's checksum (when it has one) and the end of the input.</summary>
-    internal sealed class CheckedZstdStream : Stream
+    internal sealed class CheckedZstdStream : ReadOnlyForwardStream
     {
         private readonly DecompressionStream _zstd;
 
@@ -293,14 +275,5 @@ namespace StreamLayer.Compression
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -148,21 +148,11 @@ namespace StreamLayer.Compression
         }
 
         /// <summary>Sends writes to whichever block is being compressed.</summary>
-        private sealed class RedirectingStream : Stream
+        private sealed class RedirectingStream : WriteOnlyForwardStream
         {
             public Stream Target;
 
             public override void Write(byte[] buffer, int offset, int count) => Target.Write(buffer, offset, count);
-
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
     }
 }
