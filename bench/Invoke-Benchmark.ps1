@@ -86,7 +86,7 @@ function Complete-Group {
     foreach ($case in $pending) {
         $median = ($case.Times | Sort-Object)[[int][Math]::Floor($case.Times.Count / 2)]
         $result = [pscustomobject]@{
-            Group = $case.Group; Case = $case.Name; MiB = [Math]::Round($case.Bytes / 1MB); Seconds = [Math]::Round($median, 2)
+            Group = $case.Group; Case = $case.Name; MiB = [Math]::Round($case.Bytes / 1MB, $(if ($case.Bytes -lt 1MB) { 1 } else { 0 })); Seconds = [Math]::Round($median, 2)
             MBps = [Math]::Round($case.Bytes / 1e6 / $median, 1); PeakRssMiB = [Math]::Round($case.Peak / 1024); Note = $case.Note
         }
         $results.Add($result)
@@ -256,10 +256,10 @@ if ($MarkdownPath) {
     $md = [Text.StringBuilder]::new()
     $null = $md.AppendLine('# Benchmarks').AppendLine()
     $null = $md.AppendLine('Written by `dotnet pwsh ./build.ps1 Bench` (bench/Invoke-Benchmark.ps1); every figure below comes from one run.').AppendLine()
-    $null = $md.AppendLine("- Machine: $(& nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*'), $([Math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB, $((Get-Content /etc/os-release | Where-Object { $_ -like 'PRETTY_NAME=*' }) -replace 'PRETTY_NAME=|"') ; shared and noisy, so compare ratios within the run.")
+    $null = $md.AppendLine("- Machine: $(& nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*'), $([Math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB, $((Get-Content /etc/os-release | Where-Object { $_ -like 'PRETTY_NAME=*' }) -replace 'PRETTY_NAME=|"'); shared and noisy, so compare ratios within the run.")
     $null = $md.AppendLine("- Run: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC, commit $commit, PowerShell $($PSVersionTable.PSVersion), $Repeat runs per case (median time, largest peak RSS).")
     $null = $md.AppendLine("- Input: a tar of the .NET SDK folder (binaries and text), $([Math]::Round($tarBytes / 1MB)) MiB; smaller samples for the per-object pipeline forms.")
-    $null = $md.AppendLine('- PowerShell cases time the command inside one process (module import and the first call'' JIT outside the clock); native cases are timed as whole pipelines. Peak RSS is of the whole process (PowerShell itself is most of it).').AppendLine()
+    $null = $md.AppendLine('- PowerShell cases time the command inside one process (module import and the first call''s JIT outside the clock); native cases are timed as whole pipelines. Peak RSS is of the whole process (PowerShell itself is most of it).').AppendLine()
     $null = $md.AppendLine('| Group | Case | MiB | Seconds | MB/s | Peak RSS MiB | Notes |').AppendLine('| --- | --- | --- | --- | --- | --- | --- |')
     foreach ($r in $results) {
         $null = $md.AppendLine("| $($r.Group) | $($r.Case -replace '\|', '\|') | $($r.MiB) | $($r.Seconds) | $($r.MBps) | $($r.PeakRssMiB) | $(($r.Note -replace 'diffid.*', '') -replace '\|', '\|') |")
