@@ -10,35 +10,6 @@ BeforeAll {
     $script:smallDiffId = Get-Sha256Sum $smallTar
     $script:reference = Get-LayerDigest -Path $tar
     $script:smallReference = Get-LayerDigest -Path $smallTar
-
-    Add-Type -TypeDefinition @'
-using System;
-using System.IO;
-using System.Threading;
-
-// A stream that reads slowly, or never ends: inputs that take long enough to show progress or to be stopped.
-public sealed class TestSlowStream : Stream
-{
-    private readonly Stream _inner;
-    private readonly int _chunk, _delayMs;
-    public TestSlowStream(Stream inner, int chunk, int delayMs) { _inner = inner; _chunk = chunk; _delayMs = delayMs; }
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        Thread.Sleep(_delayMs);
-        if (_inner == null) { Array.Clear(buffer, offset, Math.Min(count, _chunk)); return Math.Min(count, _chunk); }
-        return _inner.Read(buffer, offset, Math.Min(count, _chunk));
-    }
-    public override bool CanRead => true;
-    public override bool CanSeek => _inner != null && _inner.CanSeek;
-    public override bool CanWrite => false;
-    public override long Length => _inner.Length;
-    public override long Position { get => _inner.Position; set => _inner.Position = value; }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => _inner.Seek(offset, origin);
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-'@
 }
 
 AfterAll {
@@ -95,7 +66,7 @@ Describe 'Get-LayerDigest input forms' {
         @{ Name = '-Raw (one byte[])'; Run = { Get-Content -AsByteStream -Raw -LiteralPath $tar | Get-LayerDigest } }
         @{ Name = 'a Stream in the pipeline'; Run = { $s = [IO.File]::OpenRead($tar); try { $s | Get-LayerDigest } finally { $s.Dispose() } } }
         @{ Name = '-InputStream'; Run = { $s = [IO.File]::OpenRead($tar); try { Get-LayerDigest -InputStream $s } finally { $s.Dispose() } } }
-        @{ Name = 'a non-seekable stream that returns short reads'; Run = { $s = [TestSlowStream]::new([IO.File]::OpenRead($tar), 7001, 0); Get-LayerDigest -InputStream $s } }
+        @{ Name = 'a non-seekable stream that returns short reads'; Run = { $s = [TestInputStream]::Open($tar, 7001); Get-LayerDigest -InputStream $s } }
         @{ Name = 'Get-Item in the pipeline'; Run = { Get-Item $tar | Get-LayerDigest } }
         @{ Name = 'byte arrays of several sizes in a row'; Run = { $b = [IO.File]::ReadAllBytes($tar); & { , $b[0..99999]; , $b[100000..2100000]; , $b[2100001..($b.Length - 1)] } | Get-LayerDigest } }
     ) {
@@ -215,7 +186,7 @@ Describe 'Get-LayerDigest progress, hints and stopping' {
             $null = $ps.AddScript({
                     param($module, $tar)
                     Import-Module $module
-                    $stream = [TestSlowStream]::new([IO.File]::OpenRead($tar), 65536, 40)
+                    $stream = [TestInputStream]::Open($tar, 65536, 40); $stream.Seekable = $true
                     Get-LayerDigest -InputStream $stream
                 }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($tar)
             $layer = $ps.Invoke()
@@ -255,7 +226,7 @@ Describe 'Get-LayerDigest progress, hints and stopping' {
                     param($module, $tar)
                     Import-Module $module
                     $ProgressPreference = 'SilentlyContinue'
-                    Get-LayerDigest -InputStream ([TestSlowStream]::new([IO.File]::OpenRead($tar), 65536, 40))
+                    Get-LayerDigest -InputStream ([TestInputStream]::Open($tar, 65536, 40))
                 }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($tar)
             $null = $ps.Invoke()
             $ps.Streams.Progress.Count | Should -Be 0
@@ -284,7 +255,7 @@ Describe 'Get-LayerDigest progress, hints and stopping' {
             $null = $ps.AddScript({
                     param($module, $blob)
                     Import-Module $module
-                    Get-LayerDigest -InputStream ([TestSlowStream]::new($null, 65536, 1)) -OutFile $blob
+                    Get-LayerDigest -InputStream ([TestInputStream]::new($null, 65536, 1)) -OutFile $blob
                 }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($blob)
             $async = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)

@@ -289,7 +289,7 @@ Describe 'Push-StreamLayer keeps secrets out of everything it shows' {
         # Slow enough that progress is shown too.
         $captured = Invoke-CapturedPush -Push {
             param($tar, $target, $pushCredential)
-            $parameters = @{ InputStream = [PausingTestStream]::new($tar, 64KB, 1500); Repository = $target; Verbose = $true; Debug = $true; ErrorAction = 'Stop'; ChunkSize = 128KB }
+            $parameters = @{ InputStream = [TestInputStream]::Pausing($tar, 64KB, 1500); Repository = $target; Verbose = $true; Debug = $true; ErrorAction = 'Stop'; ChunkSize = 128KB }
             if ($pushCredential) { $parameters.Credential = $pushCredential }
             Push-StreamLayer @parameters
         } -ArgumentList $tar, $target, $pushCredential

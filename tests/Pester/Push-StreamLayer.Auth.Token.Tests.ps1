@@ -121,7 +121,7 @@ Describe 'Push-StreamLayer to a registry with token auth' {
         # a revoked token): the refusal comes mid-upload, and the push must get a new token and carry on.
         Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ lifetime = 3; advertisedLifetime = 300 })
         $repository = New-RepositoryName
-        $input = [PausingTestStream]::new($tar, 256KB, 5000)
+        $input = [TestInputStream]::Pausing($tar, 256KB, 5000)
         $pushed = Split-Output (Invoke-TokenPush $repository @{ InputStream = $input; Credential = $credential; UploadMode = $Mode; ChunkSize = 128KB; Verbose = $true } 4>&1)
         $input.Dispose()
 
@@ -134,7 +134,7 @@ Describe 'Push-StreamLayer to a registry with token auth' {
     It 'renews a token before it expires, so that no request of a <Mode> upload is refused' -ForEach @(@{ Mode = 'Chunked' }, @{ Mode = 'Stream' }) {
         Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ lifetime = 4 })
         $repository = New-RepositoryName
-        $input = [PausingTestStream]::new($tar, 256KB, 6000)
+        $input = [TestInputStream]::Pausing($tar, 256KB, 6000)
         $pushed = Split-Output (Invoke-TokenPush $repository @{ InputStream = $input; Credential = $credential; UploadMode = $Mode; ChunkSize = 128KB; Verbose = $true } 4>&1)
         $input.Dispose()
 
@@ -251,7 +251,7 @@ Describe 'Push-StreamLayer keeps passwords and tokens out of everything it shows
 
         $captured = Invoke-CapturedPush -Push {
             param($tar, $target, $certificates, $pushCredential)
-            $parameters = @{ InputStream = [PausingTestStream]::new($tar, 256KB, 4000); Repository = $target; CertificateDirectory = $certificates; ChunkSize = 128KB; Verbose = $true; Debug = $true; ErrorAction = 'Stop' }
+            $parameters = @{ InputStream = [TestInputStream]::Pausing($tar, 256KB, 4000); Repository = $target; CertificateDirectory = $certificates; ChunkSize = 128KB; Verbose = $true; Debug = $true; ErrorAction = 'Stop' }
             if ($pushCredential) { $parameters.Credential = $pushCredential }
             Push-StreamLayer @parameters
         } -ArgumentList $tar, "$($registry.Host)/$repository", $certificates, $pushCredential

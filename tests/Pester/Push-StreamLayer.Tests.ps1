@@ -37,37 +37,6 @@ BeforeAll {
         @(Get-UploadSessions -Registry $Registry -Repository $Repository).Count | Should -Be 0 -Because 'the failed upload session was deleted'
         Get-StoredBlobs -Registry $Registry | Where-Object { -not $_.Matches } | Should -BeNullOrEmpty -Because 'no blob holds content other than its digest says'
     }
-
-    Add-Type -TypeDefinition @'
-using System;
-using System.IO;
-using System.Threading;
-
-// Counts reads (to prove -WhatIf reads nothing); slows them down or never ends, for progress and stopping.
-public sealed class TestPushStream : Stream
-{
-    private readonly Stream _inner;
-    private readonly int _delayMs;
-    public int Reads;
-    public TestPushStream(Stream inner, int delayMs) { _inner = inner; _delayMs = delayMs; }
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        Interlocked.Increment(ref Reads);
-        if (_delayMs > 0) Thread.Sleep(_delayMs);
-        if (_inner == null) { int n = Math.Min(count, 65536); new Random(Reads).NextBytes(new Span<byte>(buffer, offset, n)); return n; }
-        return _inner.Read(buffer, offset, Math.Min(count, 65536));
-    }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-'@
 }
 
 AfterAll {
@@ -96,7 +65,7 @@ Describe 'Push-StreamLayer into docker-registry' {
             @{ Mode = $mode; Name = '-ReadCount chunks'; Run = { param($r, $m) Get-Content -AsByteStream -ReadCount 64KB -LiteralPath $tar | Push-StreamLayer -Repository $r -UploadMode $m -ChunkSize 1MB } }
             @{ Mode = $mode; Name = '-Raw'; Run = { param($r, $m) Get-Content -AsByteStream -Raw -LiteralPath $tar | Push-StreamLayer -Repository $r -UploadMode $m -ChunkSize 1MB } }
             @{ Mode = $mode; Name = 'a Stream in the pipeline'; Run = { param($r, $m) $s = [IO.File]::OpenRead($tar); try { $s | Push-StreamLayer -Repository $r -UploadMode $m -ChunkSize 1MB } finally { $s.Dispose() } } }
-            @{ Mode = $mode; Name = '-InputStream (not seekable)'; Run = { param($r, $m) Push-StreamLayer -InputStream ([TestPushStream]::new([IO.File]::OpenRead($tar), 0)) -Repository $r -UploadMode $m -ChunkSize 1MB } }
+            @{ Mode = $mode; Name = '-InputStream (not seekable)'; Run = { param($r, $m) Push-StreamLayer -InputStream ([TestInputStream]::Open($tar)) -Repository $r -UploadMode $m -ChunkSize 1MB } }
             @{ Mode = $mode; Name = 'Get-Item in the pipeline'; Run = { param($r, $m) Get-Item $tar | Push-StreamLayer -Repository $r -UploadMode $m -ChunkSize 1MB } }
         }
     ) {
@@ -193,7 +162,7 @@ Describe 'Push-StreamLayer into docker-registry' {
             $null = $ps.AddScript({
                     param($module, $tar, $target)
                     Import-Module $module
-                    Push-StreamLayer -InputStream ([TestPushStream]::new([IO.File]::OpenRead($tar), 40)) -Repository $target
+                    Push-StreamLayer -InputStream ([TestInputStream]::Open($tar, 65536, 40)) -Repository $target
                 }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($tar).AddArgument("$($registry.Host)/$(New-RepositoryName)")
             $layer = $ps.Invoke()
             $layer[0].Digest | Should -Be $reference.Digest
@@ -220,7 +189,7 @@ Describe 'Push-StreamLayer refusals' {
 
     It 'reads and uploads nothing under -WhatIf' {
         $repository = New-RepositoryName
-        $stream = [TestPushStream]::new([IO.File]::OpenRead($tar), 0)
+        $stream = [TestInputStream]::Open($tar)
         $output = Push-StreamLayer -InputStream $stream -Repository "$($registry.Host)/$repository" -WhatIf
         $fromFiles = Push-StreamLayer -Path $tar -Repository "$($registry.Host)/$repository" -WhatIf
         $fromPipeline = Get-Content -AsByteStream -ReadCount 64KB $tar | Push-StreamLayer -Repository "$($registry.Host)/$repository" -WhatIf
@@ -248,7 +217,7 @@ Describe 'Push-StreamLayer refusals' {
             $null = $ps.AddScript({
                     param($module, $target)
                     Import-Module $module
-                    Push-StreamLayer -InputStream ([TestPushStream]::new($null, 1)) -Repository $target
+                    Push-StreamLayer -InputStream ([TestInputStream]::new($null, 65536, 1)) -Repository $target
                 }).AddArgument($env:STREAMLAYER_MODULE).AddArgument("$($registry.Host)/$repository")
             $null = $ps.BeginInvoke()
             $uploads = Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_uploads"

@@ -272,42 +272,6 @@ function Get-SecretForms {
     ) | Select-Object -Unique
 }
 
-if (-not ('PausingTestStream' -as [type])) {
-    Add-Type -TypeDefinition @'
-using System;
-using System.IO;
-using System.Threading;
-
-// Reads a file and, once, stops for a while after some bytes: long enough for a token to expire mid-upload.
-public sealed class PausingTestStream : Stream
-{
-    private readonly Stream _inner;
-    private readonly long _pauseAfter;
-    private readonly int _pauseMs;
-    private long _read;
-    private bool _paused;
-    public PausingTestStream(string path, long pauseAfter, int pauseMs) { _inner = File.OpenRead(path); _pauseAfter = pauseAfter; _pauseMs = pauseMs; }
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        if (!_paused && _read >= _pauseAfter) { _paused = true; Thread.Sleep(_pauseMs); }
-        long most = !_paused && _read < _pauseAfter ? Math.Min(count, _pauseAfter - _read) : count;
-        int n = _inner.Read(buffer, offset, (int)Math.Min(most, 65536));
-        _read += n;
-        return n;
-    }
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); base.Dispose(disposing); }
-}
-'@
-}
 
 Export-ModuleMember -Function New-TestPki, New-CertificateFolder, New-HtpasswdFile, Start-HtpasswdRegistry, Start-TokenServer, Stop-TokenServer,
     Set-TokenServerConfig, Get-TokenServerLog, Start-TokenRegistry, Get-BasicAuthorization, Get-PullAuthorization,

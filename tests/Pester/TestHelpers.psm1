@@ -62,4 +62,53 @@ function New-TestDirectory {
     (New-Item -ItemType Directory -Path $path).FullName
 }
 
+if (-not ('TestInputStream' -as [type])) {
+    Add-Type -TypeDefinition @'
+using System;
+using System.IO;
+using System.Threading;
+
+// An input the tests control: reads a file (or, with none, endless random bytes) at most Chunk bytes at a time,
+// each read after DelayMs; stops once for PauseMs after PauseAfter bytes (a token can expire meanwhile);
+// counts its reads (to prove that -WhatIf reads nothing); seekable only when asked (for percent progress).
+public sealed class TestInputStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly int _chunk, _delayMs;
+    private long _read;
+    private bool _paused;
+    public int Reads;
+    public bool Seekable;
+    public long PauseAfter = -1;
+    public int PauseMs;
+    public TestInputStream(Stream inner, int chunk, int delayMs) { _inner = inner; _chunk = chunk; _delayMs = delayMs; }
+    public static TestInputStream Open(string path, int chunk = 65536, int delayMs = 0) => new TestInputStream(File.OpenRead(path), chunk, delayMs);
+    public static TestInputStream Pausing(string path, long after, int ms) { var s = Open(path); s.PauseAfter = after; s.PauseMs = ms; return s; }
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        Interlocked.Increment(ref Reads);
+        if (_delayMs > 0) Thread.Sleep(_delayMs);
+        if (PauseAfter >= 0 && !_paused && _read >= PauseAfter) { _paused = true; Thread.Sleep(PauseMs); }
+        long most = Math.Min(count, _chunk);
+        if (PauseAfter >= 0 && !_paused) most = Math.Min(most, PauseAfter - _read);
+        int n;
+        if (_inner == null) { n = (int)most; new Random(Reads).NextBytes(new Span<byte>(buffer, offset, n)); }
+        else { n = _inner.Read(buffer, offset, (int)most); }
+        _read += n;
+        return n;
+    }
+    public override bool CanRead => true;
+    public override bool CanSeek => Seekable && _inner != null && _inner.CanSeek;
+    public override bool CanWrite => false;
+    public override long Length => _inner.Length;
+    public override long Position { get => _inner.Position; set => _inner.Position = value; }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => _inner.Seek(offset, origin);
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    protected override void Dispose(bool disposing) { if (disposing) _inner?.Dispose(); base.Dispose(disposing); }
+}
+'@
+}
+
 Export-ModuleMember -Function New-TestTar, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, New-TestDirectory
