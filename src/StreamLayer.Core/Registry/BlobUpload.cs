@@ -143,15 +143,7 @@ namespace StreamLayer.Registry
                 RegistryException error = await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
                 if (pending.Started && RefusesStreamedBody(response.StatusCode))
                 {
-                    throw new RegistryException(error.Failure, error.Message + " The registry or a proxy in front of it limits request bodies: push with -UploadMode Chunked and a -ChunkSize it accepts.", error)
-                    {
-                        StatusCode = error.StatusCode,
-                        ErrorCode = error.ErrorCode,
-                        RegistryMessage = error.RegistryMessage,
-                        Method = error.Method,
-                        Url = error.Url,
-                        Errors = error.Errors,
-                    };
+                    throw error.Rephrased(error.Failure, error.Message + " The registry or a proxy in front of it limits request bodies: push with -UploadMode Chunked and a -ChunkSize it accepts.", error);
                 }
 
                 throw error;
@@ -279,18 +271,10 @@ namespace StreamLayer.Registry
             }
             catch (RegistryException e) when (e.ErrorCode == "BLOB_UPLOAD_INVALID")
             {
-                throw new RegistryException(
+                throw e.Rephrased(
                     e.Failure,
                     "A chunk failed on its way to the registry, and the registry kept part of it: it now refuses the upload session (" + e.ErrorCode + ": " + e.RegistryMessage + "), so the upload cannot resume. Push again.",
-                    e)
-                {
-                    StatusCode = e.StatusCode,
-                    ErrorCode = e.ErrorCode,
-                    RegistryMessage = e.RegistryMessage,
-                    Method = e.Method,
-                    Url = e.Url,
-                    Errors = e.Errors,
-                };
+                    e);
             }
         }
 

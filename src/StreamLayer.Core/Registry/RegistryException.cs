@@ -79,6 +79,18 @@ namespace StreamLayer.Registry
         /// <summary>Every (code, message) pair of the error body.</summary>
         public IReadOnlyList<KeyValuePair<string, string>> Errors { get; internal set; } = Array.Empty<KeyValuePair<string, string>>();
 
+        /// <summary>The same registry answer told with another message (and kind); <paramref name="inner"/> may be null.</summary>
+        internal RegistryException Rephrased(RegistryFailure failure, string message, Exception inner) =>
+            new RegistryException(failure, message, inner)
+            {
+                StatusCode = StatusCode,
+                ErrorCode = ErrorCode,
+                RegistryMessage = RegistryMessage,
+                Method = Method,
+                Url = Url,
+                Errors = Errors,
+            };
+
         internal static RegistryFailure Classify(HttpStatusCode status, string code)
         {
             switch (code)

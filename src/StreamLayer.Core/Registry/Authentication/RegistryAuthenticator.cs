@@ -435,15 +435,17 @@ namespace StreamLayer.Registry
             if (status == 401)
             {
                 RegistryException answer = await RegistryClient.ErrorAsync(TokenStep, response).ConfigureAwait(false);
+
+                // No inner exception: the token server's own text is shown only scrubbed of secrets (Said).
                 throw credential != null
-                    ? Copy(answer, RegistryFailure.AuthenticationFailed, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " refused " + credential + ": the user name or password (or token) is wrong" + Said(answer))
-                    : Copy(answer, RegistryFailure.Unauthorized, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " gives no anonymous token for " + scopes + Said(answer) + " " + NoCredentialsAdvice());
+                    ? answer.Rephrased(RegistryFailure.AuthenticationFailed, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " refused " + credential + ": the user name or password (or token) is wrong" + Said(answer), null)
+                    : answer.Rephrased(RegistryFailure.Unauthorized, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " gives no anonymous token for " + scopes + Said(answer) + " " + NoCredentialsAdvice(), null);
             }
 
             if (status == 403)
             {
                 RegistryException answer = await RegistryClient.ErrorAsync(TokenStep, response).ConfigureAwait(false);
-                throw Copy(answer, RegistryFailure.Denied, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " denied " + scopes + " to " + (credential?.ToString() ?? "an anonymous client") + Said(answer));
+                throw answer.Rephrased(RegistryFailure.Denied, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " denied " + scopes + " to " + (credential?.ToString() ?? "an anonymous client") + Said(answer), null);
             }
 
             if (response.StatusCode != HttpStatusCode.OK)
@@ -572,17 +574,6 @@ namespace StreamLayer.Registry
 
             return text;
         }
-
-        private static RegistryException Copy(RegistryException answer, RegistryFailure failure, string message) =>
-            new RegistryException(failure, message)
-            {
-                StatusCode = answer.StatusCode,
-                ErrorCode = answer.ErrorCode,
-                RegistryMessage = answer.RegistryMessage,
-                Method = answer.Method,
-                Url = answer.Url,
-                Errors = answer.Errors,
-            };
 
         private static Uri TokenUri(Uri realm, string service, IEnumerable<string> scopes, string account)
         {
