@@ -43,11 +43,11 @@ namespace StreamLayer.Commands
             }
         }
 
-        protected override Func<LayerEncoder, CancellationToken, Task> CreateConsumer(string path)
+        internal override ILayerSink CreateSink(string path)
         {
             if (_outFilePath == null)
             {
-                return LayerOperation.CopyTo(null);
+                return new StreamSink(null);
             }
 
             FileStream file;
@@ -60,21 +60,7 @@ namespace StreamLayer.Commands
                 throw OutFileFailure(e);
             }
 
-            Func<LayerEncoder, CancellationToken, Task> copy = LayerOperation.CopyTo(file);
-            return async (encoder, cancellationToken) =>
-            {
-                using (file)
-                {
-                    try
-                    {
-                        await copy(encoder, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (IOException e) when (encoder.Failure == null)
-                    {
-                        throw OutFileFailure(e);
-                    }
-                }
-            };
+            return new OutFileSink(file, OutFileFailure);
         }
 
         protected override void OnLayerFailed()
@@ -100,5 +86,51 @@ namespace StreamLayer.Commands
             OutFile,
             "Cannot write the layer to '" + _outFilePath + "': " + e.Message,
             e);
+    
+        /// <summary>The blob into the -OutFile; a failure to write names the file.</summary>
+        private sealed class OutFileSink : ILayerSink
+        {
+            private readonly FileStream _file;
+            private readonly Func<Exception, Exception> _writeFailure;
+
+            public OutFileSink(FileStream file, Func<Exception, Exception> writeFailure)
+            {
+                _file = file;
+                _writeFailure = writeFailure;
+            }
+
+            public async Task ConsumeAsync(IBlobSource source, CancellationToken cancellationToken)
+            {
+                using (_file)
+                {
+                    while (true)
+                    {
+                        ArraySegment<byte> segment = await source.ReadAsync(cancellationToken).ConfigureAwait(false);
+                        if (segment.Count == 0)
+                        {
+                            break;
+                        }
+
+                        try
+                        {
+                            await _file.WriteAsync(segment.Array, segment.Offset, segment.Count, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (IOException e)
+                        {
+                            throw _writeFailure(e);
+                        }
+                    }
+
+                    try
+                    {
+                        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException e)
+                    {
+                        throw _writeFailure(e);
+                    }
+                }
+            }
+        }
     }
 }

@@ -90,7 +90,7 @@ namespace StreamLayer.Commands
         protected abstract string ProgressActivity { get; }
 
         /// <summary>What consumes the compressed blob of the next layer. Called once per layer, before any input is read.</summary>
-        protected abstract Func<LayerEncoder, CancellationToken, Task> CreateConsumer(string path);
+        internal abstract ILayerSink CreateSink(string path);
 
         /// <summary>The object written to the pipeline for a finished layer; null to write nothing now.</summary>
         protected abstract object CreateOutput(LayerDigest layer);
@@ -507,7 +507,7 @@ namespace StreamLayer.Commands
             _layerCount++;
             _layerStartedMs = _clock.ElapsedMilliseconds;
             _lastProgressMs = 0;
-            return new LayerOperation(_options, CreateConsumer(path), _stop.Token);
+            return new LayerOperation(_options, CreateSink(path), _stop.Token);
         }
 
         private void Finish(LayerOperation layer, long? length, string path)

@@ -282,11 +282,11 @@ namespace StreamLayer.Commands
             WaitFor(ImagePublisher.PrepareBaseLayersAsync(_baseClient, _client, _baseImage, StopToken));
         }
 
-        protected override Func<LayerEncoder, CancellationToken, Task> CreateConsumer(string path)
+        internal override ILayerSink CreateSink(string path)
         {
             var upload = new BlobUpload(_client);
             _upload = upload;
-            return upload.UploadAsync;
+            return upload;
         }
 
         protected override object CreateOutput(LayerDigest layer)

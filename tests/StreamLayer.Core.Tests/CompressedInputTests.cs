@@ -161,7 +161,7 @@ namespace StreamLayer.Tests
         {
             foreach (var (input, expected) in new[] { (s_tar, LayerCompression.None), (s_gzip, LayerCompression.Gzip), (s_zstd, LayerCompression.Zstd) })
             {
-                using var operation = new LayerOperation(new LayerOptions(), LayerOperation.CopyTo(null));
+                using var operation = new LayerOperation(new LayerOptions(), new StreamSink(null));
                 Assert.Null(operation.Input.InputCompression);
                 operation.Input.Write(input, 0, input.Length);
                 operation.Input.Complete();
@@ -290,16 +290,16 @@ namespace StreamLayer.Tests
         {
             bool sawEnd = false;
             long sent = 0;
-            using var operation = new LayerOperation(options, async (encoder, token) =>
+            using var operation = new LayerOperation(options, new DelegateSink(async (source, token) =>
             {
                 ArraySegment<byte> segment;
-                while ((segment = await encoder.ReadSegmentAsync(token)).Count > 0)
+                while ((segment = await source.ReadAsync(token)).Count > 0)
                 {
                     Interlocked.Add(ref sent, segment.Count);
                 }
 
                 sawEnd = true;
-            });
+            }));
 
             try
             {

@@ -96,11 +96,11 @@ namespace StreamLayer.Tests
         public async Task AConsumerFailureStopsTheProducerWithThatError()
         {
             var failure = new IOException("disk full");
-            using var operation = new LayerOperation(new LayerOptions(), async (encoder, token) =>
+            using var operation = new LayerOperation(new LayerOptions(), new DelegateSink(async (source, token) =>
             {
-                await encoder.ReadSegmentAsync(token);
+                await source.ReadAsync(token);
                 throw failure;
-            });
+            }));
 
             byte[] chunk = TestData.Mixed(Block);
             var thrown = Assert.Throws<IOException>(() =>
@@ -119,11 +119,11 @@ namespace StreamLayer.Tests
         public async Task AProducerFailureReachesTheConsumer()
         {
             var consumerSaw = new TaskCompletionSource<Exception>();
-            using var operation = new LayerOperation(new LayerOptions(), async (encoder, token) =>
+            using var operation = new LayerOperation(new LayerOptions(), new DelegateSink(async (source, token) =>
             {
                 try
                 {
-                    while ((await encoder.ReadSegmentAsync(token)).Count > 0)
+                    while ((await source.ReadAsync(token)).Count > 0)
                     {
                     }
                 }
@@ -132,7 +132,7 @@ namespace StreamLayer.Tests
                     consumerSaw.SetResult(e);
                     throw;
                 }
-            });
+            }));
 
             operation.Input.Write(new byte[10], 0, 10);
             var bad = new InvalidDataException("not a tar");
@@ -147,7 +147,7 @@ namespace StreamLayer.Tests
         {
             using var cancellation = new CancellationTokenSource();
             var neverReads = new TaskCompletionSource<bool>();
-            using var operation = new LayerOperation(new LayerOptions(), (encoder, token) => neverReads.Task, cancellation.Token);
+            using var operation = new LayerOperation(new LayerOptions(), new DelegateSink((source, token) => neverReads.Task), cancellation.Token);
 
             cancellation.CancelAfter(TimeSpan.FromMilliseconds(200));
             byte[] chunk = new byte[Block];
@@ -186,10 +186,10 @@ namespace StreamLayer.Tests
                 }
             });
 
-            using (var operation = new LayerOperation(new LayerOptions(), async (encoder, token) =>
+            using (var operation = new LayerOperation(new LayerOptions(), new DelegateSink(async (source, token) =>
             {
                 ArraySegment<byte> segment;
-                while ((segment = await encoder.ReadSegmentAsync(token)).Count > 0)
+                while ((segment = await source.ReadAsync(token)).Count > 0)
                 {
                     blobHash.AppendData(segment.Array, segment.Offset, segment.Count);
                     blobLength += segment.Count;
@@ -197,7 +197,7 @@ namespace StreamLayer.Tests
                 }
 
                 pipeOut.Close();
-            }))
+            })))
             {
                 for (long left = length; left > 0;)
                 {

@@ -90,7 +90,7 @@ namespace StreamLayer.Tests
         public static (byte[] Blob, LayerDigest Layer) Encode(LayerOptions options, Action<LayerEncoder> write)
         {
             var blob = new MemoryStream();
-            using var operation = new LayerOperation(options, LayerOperation.CopyTo(blob));
+            using var operation = new LayerOperation(options, new StreamSink(blob));
             write(operation.Input);
             operation.Input.Complete();
             LayerDigest layer = operation.Completion.GetAwaiter().GetResult();
@@ -99,5 +99,15 @@ namespace StreamLayer.Tests
 
         public static (byte[] Blob, LayerDigest Layer) Encode(byte[] input, LayerOptions options = null) =>
             Encode(options ?? new LayerOptions(), encoder => encoder.Write(input, 0, input.Length));
+    }
+
+    /// <summary>A sink made of a delegate, for tests that read the blob their own way.</summary>
+    internal sealed class DelegateSink : ILayerSink
+    {
+        private readonly Func<IBlobSource, CancellationToken, Task> _consume;
+
+        public DelegateSink(Func<IBlobSource, CancellationToken, Task> consume) => _consume = consume;
+
+        public Task ConsumeAsync(IBlobSource source, CancellationToken cancellationToken) => _consume(source, cancellationToken);
     }
 }

@@ -15,7 +15,7 @@ namespace StreamLayer.Registry
     /// digest, then HEAD to confirm the registry holds that digest at that size. A session that cannot finish
     /// is cancelled with DELETE, so no blob appears under any digest.
     /// </summary>
-    public sealed class BlobUpload
+    internal sealed class BlobUpload : ILayerSink
     {
         // Below this, a chunk that a registry refuses as too large is not split further.
         private const int SmallestChunk = 256 * 1024;
@@ -39,46 +39,42 @@ namespace StreamLayer.Registry
         /// <summary>The layer as the registry confirmed it, once the upload is complete.</summary>
         public LayerDigest Layer { get; private set; }
 
-        /// <summary>Reads the encoder's blob to its end and pushes it. Cancels the session on any failure.</summary>
-        public async Task UploadAsync(LayerEncoder encoder, CancellationToken cancellationToken)
+        /// <summary>Reads the blob to its end and pushes it. Cancels the session on any failure.</summary>
+        public async Task ConsumeAsync(IBlobSource source, CancellationToken cancellationToken)
         {
-            if (encoder == null)
+            if (source == null)
             {
-                throw new ArgumentNullException(nameof(encoder));
+                throw new ArgumentNullException(nameof(source));
             }
 
             await StartAsync(cancellationToken).ConfigureAwait(false);
+            var pending = new Segments(source);
             try
             {
-                var pending = new Segments(encoder);
                 if (_options.UploadMode == UploadMode.Stream)
                 {
-                    await StreamAsync(pending, encoder, cancellationToken).ConfigureAwait(false);
+                    await StreamAsync(pending, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     await ChunksAsync(pending, cancellationToken).ConfigureAwait(false);
                 }
 
-                // A streamed body ends early, and cleanly, when the input fails; the session is then cancelled below.
-                if (encoder.Failure != null)
-                {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(encoder.Failure).Throw();
-                }
-
-                LayerDigest layer = encoder.Result ?? throw new InvalidOperationException("The blob ended before the encoder finished the layer.");
+                // A streamed body ends early, and cleanly, when the source fails; the session is then cancelled below.
+                pending.ThrowIfFailed();
+                LayerDigest layer = source.Layer;
                 await FinishAsync(layer, cancellationToken).ConfigureAwait(false);
                 await VerifyAsync(layer, cancellationToken).ConfigureAwait(false);
                 Layer = layer;
             }
             catch (Exception e)
             {
-                // The encoder's own failure (bad input, Ctrl+C) is the cause; an HTTP error that followed from it is not.
-                Exception cause = encoder.Failure ?? e;
                 await CancelAsync().ConfigureAwait(false);
-                if (cause != e)
+
+                // The source's own failure (bad input, Ctrl+C) is the cause; an HTTP error that followed from it is not.
+                if (pending.Failure != null && pending.Failure != e)
                 {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(cause).Throw();
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(pending.Failure).Throw();
                 }
 
                 throw;
@@ -104,14 +100,14 @@ namespace StreamLayer.Registry
             }
         }
 
-        private async Task StreamAsync(Segments pending, LayerEncoder encoder, CancellationToken cancellationToken)
+        private async Task StreamAsync(Segments pending, CancellationToken cancellationToken)
         {
             const string step = "Uploading the layer";
             using (HttpResponseMessage response = await _client.SendAsync(
                 step,
                 watchdog =>
                 {
-                    var content = new BlobContent(pending, encoder, watchdog, cancellationToken, n => Interlocked.Add(ref _uploaded, n));
+                    var content = new BlobContent(pending, watchdog, cancellationToken, n => Interlocked.Add(ref _uploaded, n));
                     var request = new HttpRequestMessage(new HttpMethod("PATCH"), _location) { Content = content };
                     // A front end that refuses a streamed body then says so before any of it is sent, and chunks can take over.
                     request.Headers.ExpectContinue = true;
@@ -456,14 +452,25 @@ namespace StreamLayer.Registry
             return builder.Uri;
         }
 
-        /// <summary>The encoder's blob as segments, with the unread rest of the last one kept for the next chunk.</summary>
+        /// <summary>The source's blob as segments, with the unread rest of the last one kept for the next chunk.</summary>
         private sealed class Segments
         {
-            private readonly LayerEncoder _encoder;
+            private readonly IBlobSource _source;
             private ArraySegment<byte> _rest;
             private bool _ended;
 
-            public Segments(LayerEncoder encoder) => _encoder = encoder;
+            public Segments(IBlobSource source) => _source = source;
+
+            /// <summary>What the source threw: the layer's root failure. Null while the blob is fine.</summary>
+            public Exception Failure { get; private set; }
+
+            public void ThrowIfFailed()
+            {
+                if (Failure != null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(Failure).Throw();
+                }
+            }
 
             /// <summary>Whether any of the blob has been taken; after that, a request that carried it cannot be sent again.</summary>
             public bool Started { get; private set; }
@@ -483,7 +490,17 @@ namespace StreamLayer.Registry
                     return default;
                 }
 
-                ArraySegment<byte> segment = await _encoder.ReadSegmentAsync(cancellationToken).ConfigureAwait(false);
+                ArraySegment<byte> segment;
+                try
+                {
+                    segment = await _source.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    Failure = e;
+                    throw;
+                }
+
                 _ended = segment.Count == 0;
                 return segment;
             }
@@ -522,15 +539,13 @@ namespace StreamLayer.Registry
         private sealed class BlobContent : HttpContent
         {
             private readonly Segments _segments;
-            private readonly LayerEncoder _encoder;
             private readonly RegistryClient.Watchdog _watchdog;
             private readonly CancellationToken _cancellationToken;
             private readonly Action<int> _sent;
 
-            public BlobContent(Segments segments, LayerEncoder encoder, RegistryClient.Watchdog watchdog, CancellationToken cancellationToken, Action<int> sent)
+            public BlobContent(Segments segments, RegistryClient.Watchdog watchdog, CancellationToken cancellationToken, Action<int> sent)
             {
                 _segments = segments;
-                _encoder = encoder;
                 _watchdog = watchdog;
                 _cancellationToken = cancellationToken;
                 _sent = sent;
@@ -546,7 +561,7 @@ namespace StreamLayer.Registry
                     {
                         segment = await _segments.NextAsync(_cancellationToken).ConfigureAwait(false);
                     }
-                    catch (Exception) when (_encoder.Failure != null || _cancellationToken.IsCancellationRequested)
+                    catch (Exception) when (_segments.Failure != null || _cancellationToken.IsCancellationRequested)
                     {
                         return;
                     }
