@@ -487,7 +487,7 @@ namespace StreamLayer
             }
 
             _diffIdHash.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-            _decompressedDiffId = FormatDigest(_diffIdHash.Hash);
+            _decompressedDiffId = Sha256Digest.Format(_diffIdHash.Hash);
             _decompressedLength = length;
         }
 
@@ -598,7 +598,7 @@ namespace StreamLayer
         private void Finish()
         {
             _digestHash.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-            string digest = FormatDigest(_digestHash.Hash);
+            string digest = Sha256Digest.Format(_digestHash.Hash);
             string diffId = digest;
             long uncompressed = _uncompressed;
             if (_route == Route.PassThrough)
@@ -609,7 +609,7 @@ namespace StreamLayer
             else if (!_compressor.IsIdentity)
             {
                 _diffIdHash.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-                diffId = FormatDigest(_diffIdHash.Hash);
+                diffId = Sha256Digest.Format(_diffIdHash.Hash);
             }
 
             Volatile.Write(ref _result, new LayerDigest(digest, diffId, _size, uncompressed, _mediaType));
@@ -646,20 +646,6 @@ namespace StreamLayer
 
         private BlockBuffer RentOutput() =>
             _outputPool.TryTake(out BlockBuffer output) ? output : new BlockBuffer(_blockSize + _blockSize / 16 + 64);
-
-        internal static string FormatDigest(byte[] hash)
-        {
-            var chars = new char[7 + hash.Length * 2];
-            "sha256:".CopyTo(0, chars, 0, 7);
-            const string hex = "0123456789abcdef";
-            for (int i = 0; i < hash.Length; i++)
-            {
-                chars[7 + 2 * i] = hex[hash[i] >> 4];
-                chars[8 + 2 * i] = hex[hash[i] & 15];
-            }
-
-            return new string(chars);
-        }
 
         private enum Route
         {

@@ -82,13 +82,7 @@ namespace StreamLayer.Registry
 
         public static long SizeOf(JsonValue descriptor) => descriptor["size"]?.AsInt64 ?? -1;
 
-        public static string Sha256(byte[] bytes)
-        {
-            using (SHA256 sha = SHA256.Create())
-            {
-                return LayerEncoder.FormatDigest(sha.ComputeHash(bytes));
-            }
-        }
+        public static string Sha256(byte[] bytes) => Sha256Digest.Of(bytes);
     }
 
     /// <summary>
