@@ -13,7 +13,8 @@ Build   (default) lays out an importable module in out/StreamLayer (manifest, dl
 Docs    turns docs/help/en-US into MAML and about_*.help.txt in out/StreamLayer/en-US.
 Test    builds, packages, runs the unit tests and the Pester tests against out/StreamLayer in a child
         process, and ends with the line "N passed, N failed".
-Bench   measures StreamLayer side by side with the peer tools on this machine (see bench/).
+Bench   measures StreamLayer side by side with the peer tools on this machine (see bench/); -BaselineRef <commit>
+        adds that commit's build beside this one.
 Package makes a .nupkg of out/StreamLayer with PSResourceGet in out/package.
 Demo    builds and runs the module's main job on a sample tar.
 #>
@@ -32,8 +33,12 @@ param(
     # Test: run only the Pester test files whose names contain this, e.g. Push-StreamLayer.
     [string] $TestFile,
 
-    # Bench: run only these groups of cases (digest, pipeline, memory, push).
-    [string[]] $BenchSection
+    # Bench: run only these groups of cases (digest, formats, pipeline, memory, push).
+    [string[]] $BenchSection,
+
+    # Bench: also build this commit (e.g. HEAD~3, a tag) and run its key cases beside this build's, for a
+    # before/after comparison in one run.
+    [string] $BaselineRef
 )
 
 $ErrorActionPreference = 'Stop'
@@ -172,10 +177,32 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
+function Build-Baseline([string] $Ref) {
+    # Lays out the module as it was at $Ref in out/baseline/StreamLayer, from a temporary worktree.
+    $tree = Join-Path $Out 'baseline-src'
+    $target = Join-Path $Out 'baseline/StreamLayer'
+    if (Test-Path $tree) { Invoke-Native git -C $Root worktree remove --force $tree }
+    Invoke-Native git -C $Root worktree add --detach --quiet $tree $Ref
+    try {
+        Write-Host "Building the baseline ($Ref)"
+        $publish = Join-Path $Out 'baseline/publish'
+        Invoke-Native dotnet publish (Join-Path $tree 'src/StreamLayer.PowerShell/StreamLayer.PowerShell.csproj') -c Release -o $publish --nologo -v quiet
+        if (Test-Path $target) { Remove-Item -Recurse -Force $target }
+        $null = New-Item -ItemType Directory -Force -Path $target
+        Copy-Item (Join-Path $publish '*.dll') $target
+        Copy-Item (Join-Path $tree 'StreamLayer.psd1'), (Join-Path $tree 'src/StreamLayer.PowerShell/StreamLayer.format.ps1xml') $target
+    }
+    finally {
+        Invoke-Native git -C $Root worktree remove --force $tree
+    }
+    Join-Path $target 'StreamLayer.psd1'
+}
+
 function Invoke-Bench {
     Install-TestTools -Command 'docker-registry', 'skopeo', 'pigz', 'zstd', 'gzip', 'sha256sum', 'tar', 'go', 'bc', 'time'
     Invoke-Build
     $sections = if ($BenchSection) { @('-Section', ($BenchSection -join ',')) } else { @() }
+    if ($BaselineRef) { $sections += @('-BaselineModulePath', (Build-Baseline $BaselineRef)) }
     & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') `
         -ModulePath (Join-Path $ModuleOut 'StreamLayer.psd1') @sections
     if ($LASTEXITCODE -ne 0) { throw "The benchmark failed with exit code $LASTEXITCODE." }

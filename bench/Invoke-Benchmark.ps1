@@ -12,6 +12,9 @@ ratios within one run.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
+    # An older build of the module (build.ps1 Bench -BaselineRef <commit> makes one): its key cases run beside
+    # ours in the same rounds, marked [baseline], for a before/after comparison in one run.
+    [string] $BaselineModulePath,
     [int] $Repeat = 3,
     # Which groups to run: digest, pipeline, memory, push.
     [string[]] $Section = @('digest', 'formats', 'pipeline', 'memory', 'push'),
@@ -27,6 +30,7 @@ $Section = @($Section -split ',')
 $null = New-Item -ItemType Directory -Force $WorkPath
 $WorkPath = (Resolve-Path $WorkPath).Path
 $ModulePath = (Resolve-Path $ModulePath).Path
+if ($BaselineModulePath) { $BaselineModulePath = (Resolve-Path $BaselineModulePath).Path }
 
 # A real tar of binaries and text: the .NET SDK folder this machine runs on.
 $sdk = Split-Path ([IO.Path]::GetFullPath((& readlink -f (Get-Command dotnet).Source)))
@@ -97,11 +101,11 @@ function Complete-Group {
 }
 
 $scriptCount = 0
-function PwshCase([string] $Script) {
+function PwshCase([string] $Script, [string] $Module = $ModulePath) {
     # A script file that imports the module, warms the cmdlet up on a tiny input, then times $Script.
     $file = Join-Path $WorkPath ("case{0}.ps1" -f ++$script:scriptCount)
     Set-Content -LiteralPath $file -Value @"
-Import-Module '$ModulePath'
+Import-Module '$Module'
 `$null = ,[byte[]](1..10) | Get-LayerDigest
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$r = & { $Script }
@@ -112,12 +116,19 @@ if (`$r -and `$r.PSObject.Properties['Size']) { 'NOTE size ' + `$r.Size + ' (rat
     "dotnet pwsh -NoProfile -NonInteractive -File '$file'"
 }
 
+function Measure-Pair {
+    # Queues a PowerShell case, and its twin on the baseline build when there is one.
+    param([string] $Name, [string] $Group, [long] $Bytes, [string] $Script, [string] $Prefix = '')
+    Measure-Case $Name $Group $Bytes ($Prefix + (PwshCase $Script))
+    if ($BaselineModulePath) { Measure-Case "$Name [baseline]" $Group $Bytes ($Prefix + (PwshCase $Script $BaselineModulePath)) }
+}
+
 Write-Host "Benchmark on $(& nproc) cores, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*'); tar: $tar ($([Math]::Round($tarBytes / 1MB)) MiB)"
 Write-Host ''
 
 # Throughput of the whole tar: Get-LayerDigest against gzip/pigz with sha256sum of the tar and of the blob.
 if ($Section -contains 'digest') {
-Measure-Case 'Get-LayerDigest -Path' 'digest' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar'")
+Measure-Pair 'Get-LayerDigest -Path' 'digest' $tarBytes "Get-LayerDigest -Path '$tar'"
 Measure-Case 'gzip -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | gzip -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | pigz -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 alone' 'digest' $tarBytes "pigz -1 < '$tar' > /dev/null"
@@ -127,7 +138,7 @@ Complete-Group
 # Formats and levels: speed and size of what each choice makes.
 if ($Section -contains 'formats') {
 Measure-Case 'Get-LayerDigest -Path -CompressionLevel 6 (gzip)' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -CompressionLevel 6")
-Measure-Case 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression Zstd")
+Measure-Pair 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'formats' $tarBytes "Get-LayerDigest -Path '$tar' -Compression Zstd"
 Measure-Case 'Get-LayerDigest -Path -Compression Zstd -CompressionLevel 3' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression Zstd -CompressionLevel 3")
 Measure-Case 'Get-LayerDigest -Path -Compression None' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression None")
 Measure-Case 'zstd -1 | sha256sum (tee: sha256sum of the tar)' 'formats' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | zstd -q -1 -T0 | sha256sum >/dev/null"
@@ -136,9 +147,9 @@ Complete-Group
 
 # PowerShell's pipeline forms: our share next to PowerShell's own cost of sending the objects.
 if ($Section -contains 'pipeline') {
-Measure-Case 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'pipeline' 64MB (PwshCase "Get-Content -AsByteStream -ReadCount 1MB -LiteralPath '$chunkSample' | Get-LayerDigest")
+Measure-Pair 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'pipeline' 64MB "Get-Content -AsByteStream -ReadCount 1MB -LiteralPath '$chunkSample' | Get-LayerDigest"
 Measure-Case 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)' 'pipeline' 64MB (PwshCase "Get-Content -AsByteStream -ReadCount 1MB -LiteralPath '$chunkSample' | Out-Null")
-Measure-Case 'Get-Content -AsByteStream | Get-LayerDigest (512 KiB)' 'pipeline' 512KB (PwshCase "Get-Content -AsByteStream -LiteralPath '$byteSample' | Get-LayerDigest -WarningAction SilentlyContinue")
+Measure-Pair 'Get-Content -AsByteStream | Get-LayerDigest (512 KiB)' 'pipeline' 512KB "Get-Content -AsByteStream -LiteralPath '$byteSample' | Get-LayerDigest -WarningAction SilentlyContinue"
 Measure-Case 'Get-Content -AsByteStream | Out-Null (512 KiB)' 'pipeline' 512KB (PwshCase "Get-Content -AsByteStream -LiteralPath '$byteSample' | Out-Null")
 # PowerShell's per-object pipeline varies a lot from run to run, so this group gets more rounds.
 Complete-Group -Rounds ([Math]::Max($Repeat, 5))
@@ -149,7 +160,7 @@ if ($Section -contains 'memory') {
 $stdin = "Get-LayerDigest -InputStream ([Console]::OpenStandardInput())"
 Measure-Case 'Get-LayerDigest, 1 MiB on stdin' 'memory' 1MB "head -c 1048576 '$tar' | $(PwshCase $stdin)"
 Measure-Case 'Get-LayerDigest, 256 MiB on stdin' 'memory' 256MB "head -c 268435456 '$tar' | $(PwshCase $stdin)"
-Measure-Case 'Get-LayerDigest, 2 GiB on stdin' 'memory' 2GB "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | $(PwshCase $stdin)"
+Measure-Pair 'Get-LayerDigest, 2 GiB on stdin' 'memory' 2GB $stdin "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | "
 Complete-Group
 }
 
@@ -162,14 +173,14 @@ if ($Section -contains 'push') {
         $target = "127.0.0.1:$($registry.Port)"
         $unique = '$(head -c 6 /dev/urandom | od -An -tx1 | tr -d " \n")'
         $pushScript = { param($options) "Push-StreamLayer -Path '$tar' -Repository ('$target/bench/sl-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) $options" }
-        Measure-Case 'Push-StreamLayer -Path (defaults)' 'push' $tarBytes (PwshCase (& $pushScript ''))
-        Measure-Case 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)' 'push' $tarBytes (PwshCase (& $pushScript '-UploadMode Chunked'))
+        Measure-Pair 'Push-StreamLayer -Path (defaults)' 'push' $tarBytes (& $pushScript '')
+        Measure-Pair 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)' 'push' $tarBytes (& $pushScript '-UploadMode Chunked')
         Measure-Case 'Push-StreamLayer -Path -ChunkSize 4MB' 'push' $tarBytes (PwshCase (& $pushScript '-ChunkSize 4MB'))
         Measure-Case 'Push-StreamLayer -Path -CompressionLevel 3' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 3'))
         Measure-Case 'Push-StreamLayer -Path -Compression Zstd' 'push' $tarBytes (PwshCase (& $pushScript '-Compression Zstd'))
         $stdinPush = "Push-StreamLayer -InputStream ([Console]::OpenStandardInput()) -Repository ('$target/bench/stdin-' + [guid]::NewGuid().ToString('N').Substring(0, 8))"
         Measure-Case 'Push-StreamLayer, 256 MiB on stdin' 'push memory' 256MB "head -c 268435456 '$tar' | $(PwshCase $stdinPush)"
-        Measure-Case 'Push-StreamLayer, 2 GiB on stdin' 'push memory' 2GB "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | $(PwshCase $stdinPush)"
+        Measure-Pair 'Push-StreamLayer, 2 GiB on stdin' 'push memory' 2GB $stdinPush "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | "
 
         # skopeo needs the layer as an OCI layout: the tar itself is the (uncompressed) layer blob; skopeo
         # compresses it on the way to the registry. Its blob-info cache is deleted before every run.
@@ -247,6 +258,14 @@ Write-Ratio 'Push-StreamLayer: streamed vs 16 MiB chunks' 'Push-StreamLayer -Pat
 Write-Ratio 'Push-StreamLayer -Compression Zstd vs skopeo copy' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy (OCI layout -> registry)'
 Write-Ratio 'zstd (level 1) vs gzip (level 1), Get-LayerDigest' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'Get-LayerDigest -Path'
 Write-Ratio 'Get-LayerDigest -Compression Zstd vs zstd -1 -T0 | sha256sum' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'zstd -1 | sha256sum (tee: sha256sum of the tar)'
+if ($BaselineModulePath) {
+    Write-Host ''
+    Write-Host 'This build against the baseline (time of the baseline / time of this build: above 1 means this build is faster):'
+    foreach ($case in @($results | Where-Object Case -Like '* `[baseline`]')) {
+        $name = $case.Case -replace ' \[baseline\]$', ''
+        Write-Ratio "after vs before: $name" $name $case.Case
+    }
+}
 Write-Growth 'Get-LayerDigest peak RSS growth, 1 MiB -> 2 GiB' 'Get-LayerDigest, 1 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 Write-Growth 'Get-LayerDigest peak RSS growth, 256 MiB -> 2 GiB' 'Get-LayerDigest, 256 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 Write-Growth 'Push-StreamLayer peak RSS growth, 256 MiB -> 2 GiB' 'Push-StreamLayer, 256 MiB on stdin' 'Push-StreamLayer, 2 GiB on stdin'
