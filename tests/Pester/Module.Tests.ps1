@@ -25,7 +25,7 @@ Describe 'The StreamLayer module' {
     }
 
     It 'targets netstandard2.0 and keeps the core free of PowerShell' {
-        $core = [StreamLayer.LayerEncoder].Assembly
+        $core = [StreamLayer.LayerDigest].Assembly
         $core.GetReferencedAssemblies().Name | Should -Not -Contain 'System.Management.Automation'
         $framework = $module.ImplementingAssembly.GetCustomAttributes([Runtime.Versioning.TargetFrameworkAttribute], $false)[0].FrameworkName
         $framework | Should -Be '.NETStandard,Version=v2.0'

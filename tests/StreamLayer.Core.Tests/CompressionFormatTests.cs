@@ -188,7 +188,7 @@ namespace StreamLayer.Tests
         public void DockerMediaTypesAndZstdAreRefusedBeforeAnyInput()
         {
             var options = new LayerOptions { Compression = LayerCompression.Zstd, MediaType = LayerMediaType.Docker };
-            var error = Assert.Throws<LayerOptionsException>(() => new LayerEncoder(options));
+            var error = Assert.Throws<LayerOptionsException>(() => new LayerOperation(options, new StreamSink(null)));
             Assert.Equal(nameof(LayerOptions.MediaType), error.ParamName);
             Assert.Contains("zstd", error.Message);
         }

@@ -10,7 +10,7 @@ using Xunit;
 
 namespace StreamLayer.Tests
 {
-    public class LayerEncoderTests
+    public class LayerOperationTests
     {
         private const int Block = 1 << 20;
 
@@ -36,13 +36,24 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
-        public void EmptyInputIsAValidEmptyGzip()
+        public async Task EmptyInputIsNoLayerAndTheSinkNeverSeesAnEnd()
         {
-            var (blob, layer) = TestData.Encode(Array.Empty<byte>());
+            bool sawEnd = false;
+            using var operation = new LayerOperation(new LayerOptions(), new DelegateSink(async (source, token) =>
+            {
+                while ((await source.ReadAsync(token)).Count > 0)
+                {
+                }
 
-            Assert.Empty(TestData.Gunzip(blob));
-            Assert.Equal(0, layer.UncompressedSize);
-            Assert.Equal(TestData.Sha256(Array.Empty<byte>()), layer.DiffId);
+                sawEnd = true;
+            }));
+
+            // Complete refuses at once, on the producer's thread; Completion holds the same failure.
+            var error = Assert.IsType<LayerInputException>(Record.Exception(() => { _ = operation.Complete(); }));
+
+            Assert.Equal(LayerInputProblem.Empty, error.Problem);
+            Assert.Same(error, await Assert.ThrowsAsync<LayerInputException>(() => operation.Completion));
+            Assert.False(sawEnd);
         }
 
         [Fact]
@@ -107,7 +118,7 @@ namespace StreamLayer.Tests
             {
                 for (int i = 0; i < 1000; i++)
                 {
-                    operation.Input.Write(chunk, 0, chunk.Length);
+                    operation.Write(chunk, 0, chunk.Length);
                 }
             });
 
@@ -134,12 +145,12 @@ namespace StreamLayer.Tests
                 }
             }));
 
-            operation.Input.Write(new byte[10], 0, 10);
+            operation.Write(new byte[10], 0, 10);
             var bad = new InvalidDataException("not a tar");
             operation.Fail(bad);
 
             Assert.Same(bad, await consumerSaw.Task.WaitAsync(TimeSpan.FromSeconds(10)));
-            Assert.Throws<InvalidDataException>(() => operation.Input.Write(new byte[1], 0, 1));
+            Assert.Throws<InvalidDataException>(() => operation.Write(new byte[1], 0, 1));
         }
 
         [Fact]
@@ -147,7 +158,7 @@ namespace StreamLayer.Tests
         {
             using var cancellation = new CancellationTokenSource();
             var neverReads = new TaskCompletionSource<bool>();
-            using var operation = new LayerOperation(new LayerOptions(), new DelegateSink((source, token) => neverReads.Task), cancellation.Token);
+            using var operation = new LayerOperation(new LayerOptions(), new DelegateSink((source, token) => neverReads.Task), cancellationToken: cancellation.Token);
 
             cancellation.CancelAfter(TimeSpan.FromMilliseconds(200));
             byte[] chunk = new byte[Block];
@@ -155,7 +166,7 @@ namespace StreamLayer.Tests
             {
                 while (true)
                 {
-                    operation.Input.Write(chunk, 0, chunk.Length);
+                    operation.Write(chunk, 0, chunk.Length);
                 }
             }));
         }
@@ -202,13 +213,12 @@ namespace StreamLayer.Tests
                 for (long left = length; left > 0;)
                 {
                     int n = (int)Math.Min(zeros.Length, left);
-                    operation.Input.Write(zeros, 0, n);
+                    operation.Write(zeros, 0, n);
                     inputHash.AppendData(zeros, 0, n);
                     left -= n;
                 }
 
-                operation.Input.Complete();
-                LayerDigest layer = await operation.Completion;
+                LayerDigest layer = await operation.Complete();
                 await reader;
 
                 Assert.Equal(length, layer.UncompressedSize);

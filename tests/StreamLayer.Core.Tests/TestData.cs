@@ -87,12 +87,12 @@ namespace StreamLayer.Tests
         }
 
         /// <summary>Encodes with the encoder's own producer API chosen by <paramref name="write"/>; returns the blob and the layer.</summary>
-        public static (byte[] Blob, LayerDigest Layer) Encode(LayerOptions options, Action<LayerEncoder> write)
+        public static (byte[] Blob, LayerDigest Layer) Encode(LayerOptions options, Action<LayerOperation> write)
         {
             var blob = new MemoryStream();
             using var operation = new LayerOperation(options, new StreamSink(blob));
-            write(operation.Input);
-            operation.Input.Complete();
+            write(operation);
+            operation.Complete();
             LayerDigest layer = operation.Completion.GetAwaiter().GetResult();
             return (blob.ToArray(), layer);
         }

@@ -1,26 +1,7 @@
 using System;
-using System.Threading.Tasks;
 
 namespace StreamLayer.Compression
 {
-    /// <summary>One block of uncompressed input on its way through the encoder.</summary>
-    internal sealed class Block
-    {
-        public byte[] Raw;
-        public int RawCount;
-        public bool Final;
-        public BlockBuffer Output;
-
-        // Set by the compressor: where the block's compressed bytes are, and the CRC of its raw bytes where the format needs one.
-        public byte[] Data;
-        public int DataOffset;
-        public int DataCount;
-        public uint Crc;
-
-        /// <summary>Completes when the compressor has filled Data.</summary>
-        public TaskCompletionSource<bool> Compressed;
-    }
-
     /// <summary>
     /// Turns a sequence of blocks into one compressed blob. Compress may run for several blocks at once
     /// (when <see cref="IsParallel"/>); <see cref="Ordered"/> and the header/trailer are used in block order.
@@ -52,6 +33,10 @@ namespace StreamLayer.Compression
         {
         }
 
+        /// <summary>Uncompressed bytes per block for <paramref name="format"/>, known before any compressor is made.</summary>
+        public static int BlockSizeFor(LayerCompression format) =>
+            format == LayerCompression.Zstd ? ZstdBlockCompressor.ZstdBlockSize : GzipBlockCompressor.GzipBlockSize;
+
         /// <summary>The compressor for plain tar input in <paramref name="format"/>.</summary>
         public static BlockCompressor Create(LayerCompression format, int level)
         {
@@ -72,7 +57,7 @@ namespace StreamLayer.Compression
     /// <summary>No compression: every block is its own output, so the blob is the tar and the Digest is the DiffId.</summary>
     internal sealed class StoredBlockCompressor : BlockCompressor
     {
-        public override int BlockSize => 1 << 20;
+        public override int BlockSize => GzipBlockCompressor.GzipBlockSize;
 
         public override bool IsParallel => false;
 

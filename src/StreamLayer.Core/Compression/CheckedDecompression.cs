@@ -8,7 +8,7 @@ namespace StreamLayer.Compression
 {
     /// <summary>
     /// Decompresses gzip or zstd input and checks it to its very end: every failure, including input that stops
-    /// early or goes on after the compressed data, surfaces as a <see cref="CorruptLayerInputException"/> from Read,
+    /// early or goes on after the compressed data, surfaces as a <see cref="LayerInputException"/> from Read,
     /// at the latest from the Read that would return the end.
     /// </summary>
     internal static class CheckedDecompression
@@ -87,7 +87,7 @@ namespace StreamLayer.Compression
                     _ended = true;
                     if (_end != markerLength || !Matches(_held, 0, s_marker))
                     {
-                        throw new CorruptLayerInputException(
+                        throw LayerInputException.Corrupt(
                             LayerCompression.Gzip,
                             "it ends before its compressed data is complete, or has bytes after the end of the gzip data.");
                     }
@@ -124,7 +124,7 @@ namespace StreamLayer.Compression
             byte[] tail = _source.Tail;
             if (tail.Length != 8 || UInt32LittleEndian(tail, 0) != _crc || UInt32LittleEndian(tail, 4) != unchecked((uint)_length))
             {
-                throw new CorruptLayerInputException(
+                throw LayerInputException.Corrupt(
                     LayerCompression.Gzip,
                     "its last 8 bytes do not match its content: it is truncated, has bytes after the end of the gzip data, or is made of several gzip members, which this runtime cannot read.");
             }
@@ -140,7 +140,7 @@ namespace StreamLayer.Compression
             }
             catch (InvalidDataException e)
             {
-                throw new CorruptLayerInputException(LayerCompression.Gzip, "its data fails gzip's checks (header, deflate data, CRC or length).", e);
+                throw LayerInputException.Corrupt(LayerCompression.Gzip, "its data fails gzip's checks (header, deflate data, CRC or length).", e);
             }
         }
 
@@ -254,11 +254,11 @@ namespace StreamLayer.Compression
             }
             catch (EndOfStreamException e)
             {
-                throw new CorruptLayerInputException(LayerCompression.Zstd, "it ends in the middle of a zstd frame.", e);
+                throw LayerInputException.Corrupt(LayerCompression.Zstd, "it ends in the middle of a zstd frame.", e);
             }
             catch (ZstdException e)
             {
-                throw new CorruptLayerInputException(
+                throw LayerInputException.Corrupt(
                     LayerCompression.Zstd,
                     "the zstd decoder reports \"" + e.Message + "\" (damaged data, a checksum mismatch, or bytes after the last frame).",
                     e);

@@ -2,8 +2,9 @@ using System;
 using System.Collections.Concurrent;
 using System.IO;
 using System.Threading;
+using StreamLayer.Compression;
 
-namespace StreamLayer.Compression
+namespace StreamLayer.Pipeline
 {
     /// <summary>
     /// Decompresses gzip or zstd input on its own thread as its blocks arrive, and checks it to the end. What
@@ -69,7 +70,7 @@ namespace StreamLayer.Compression
                 // The checked streams read their input to its end; this guards that promise.
                 if (source.Read(new byte[1], 0, 1) != 0 || source.FinalBlock == null)
                 {
-                    throw new CorruptLayerInputException(_format, "it has bytes after the end of the compressed data.");
+                    throw LayerInputException.Corrupt(_format, "it has bytes after the end of the compressed data.");
                 }
 
                 _finished(source.FinalBlock);

@@ -1,0 +1,93 @@
+using System;
+
+namespace StreamLayer
+{
+    /// <summary>Why an input cannot make a layer.</summary>
+    public enum LayerInputProblem
+    {
+        /// <summary>No bytes at all: a layer needs at least one byte of tar.</summary>
+        Empty,
+
+        /// <summary>Loose bytes and whole streams or files in one run: which bytes belong to which layer is unclear.</summary>
+        Mixed,
+
+        /// <summary>Opening or reading the input failed.</summary>
+        ReadFailed,
+
+        /// <summary>The input starts like gzip or zstd but does not decompress to its end.</summary>
+        Corrupt,
+
+        /// <summary>More layers than the destination holds (a single file holds one).</summary>
+        TooManyLayers,
+    }
+
+    /// <summary>
+    /// The input cannot make a layer. The layer fails before its blob is complete anywhere: no result is given, an
+    /// upload is cancelled, a file is removed. Not an IOException: reading the same input again cannot help.
+    /// </summary>
+    public sealed class LayerInputException : Exception
+    {
+        internal LayerInputException(LayerInputProblem problem, string source, string message, Exception inner = null)
+            : base(message, inner)
+        {
+            Problem = problem;
+            Input = source;
+        }
+
+        public LayerInputProblem Problem { get; }
+
+        /// <summary>The input as messages name it: a quoted path, "the input stream", "the pipeline's bytes"; null when not one input.</summary>
+        public string Input { get; }
+
+        /// <summary>For <see cref="LayerInputProblem.Corrupt"/>: the compression the input's first bytes announced.</summary>
+        public LayerCompression? Format { get; private set; }
+
+        internal static LayerInputException Corrupt(LayerCompression format, string problem, Exception inner = null)
+        {
+            string name = format == LayerCompression.Zstd ? "zstd" : "gzip";
+            return new LayerInputException(LayerInputProblem.Corrupt, null, "The input starts like " + name + " but is not valid " + name + ": " + problem, inner)
+            {
+                Format = format,
+            };
+        }
+
+        internal static LayerInputException Empty(LayerSource source) => new LayerInputException(
+            LayerInputProblem.Empty,
+            source.Description,
+            (source == LayerSource.LooseBytes ? "The pipeline's bytes are empty" : Capitalized(source.Description) + " is empty")
+            + ", so there is no layer. A layer needs at least one byte of tar.");
+
+        internal static LayerInputException Mixed() => new LayerInputException(
+            LayerInputProblem.Mixed,
+            null,
+            "The input mixed loose bytes with whole streams or files. Send one kind: bytes and byte arrays make one layer together; each stream or file makes a layer of its own.");
+
+        internal static LayerInputException ReadFailed(LayerSource source, Exception inner) => new LayerInputException(
+            LayerInputProblem.ReadFailed,
+            source.Description,
+            "Reading " + source.Description + " failed: " + inner.Message,
+            inner);
+
+        internal static LayerInputException OpenFailed(LayerSource source, Exception inner) => new LayerInputException(
+            LayerInputProblem.ReadFailed,
+            source.Description,
+            "Cannot open " + source.Description + ": " + inner.Message,
+            inner);
+
+        internal static LayerInputException TooMany(int most, int count) => new LayerInputException(
+            LayerInputProblem.TooManyLayers,
+            null,
+            "The destination holds " + (most == 1 ? "one layer" : most + " layers") + ", but the input makes " + count + " or more.");
+
+        private static string Capitalized(string text) => text.Length > 0 && char.IsLower(text[0]) ? char.ToUpperInvariant(text[0]) + text.Substring(1) : text;
+    }
+
+    /// <summary>The layer's blob could not be written to its destination file.</summary>
+    public sealed class LayerOutputException : Exception
+    {
+        internal LayerOutputException(string path, Exception inner)
+            : base("Cannot write the layer to '" + path + "': " + inner.Message, inner) => Path = path;
+
+        public string Path { get; }
+    }
+}

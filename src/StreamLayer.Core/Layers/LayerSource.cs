@@ -1,0 +1,66 @@
+using System;
+using System.IO;
+
+namespace StreamLayer
+{
+    /// <summary>Where a layer's input comes from: a file, a stream, or loose bytes; and how messages name it.</summary>
+    internal sealed class LayerSource
+    {
+        private LayerSource(string path, Stream stream, string description)
+        {
+            Path = path;
+            Stream = stream;
+            Description = description;
+        }
+
+        /// <summary>Bytes and byte arrays that arrive one after another and together make one layer.</summary>
+        public static LayerSource LooseBytes { get; } = new LayerSource(null, null, "the pipeline's bytes");
+
+        /// <summary>The file, for file input; null otherwise.</summary>
+        public string Path { get; }
+
+        /// <summary>The stream, for stream input; null otherwise (a file is opened by <see cref="Open"/>).</summary>
+        public Stream Stream { get; }
+
+        /// <summary>How messages name the input: a quoted path, "the input stream", "the pipeline's bytes".</summary>
+        public string Description { get; }
+
+        public static LayerSource FromFile(string path) => new LayerSource(path, null, "'" + path + "'");
+
+        public static LayerSource FromStream(Stream stream, string description) => new LayerSource(null, stream, description);
+
+        /// <summary>The input's length when it is known up front (a file, a seekable stream); null otherwise.</summary>
+        public static long? LengthOf(Stream stream)
+        {
+            try
+            {
+                return stream.CanSeek ? stream.Length - stream.Position : (long?)null;
+            }
+            catch (NotSupportedException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The stream to read: the given one, or the file opened for one sequential pass.</summary>
+        public Stream Open()
+        {
+            if (Path == null)
+            {
+                return Stream;
+            }
+
+            try
+            {
+                // No buffering: the writer reads whole blocks straight into its own buffers.
+                return new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw LayerInputException.OpenFailed(this, e);
+            }
+        }
+
+        public override string ToString() => Description;
+    }
+}

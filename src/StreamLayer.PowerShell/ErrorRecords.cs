@@ -1,0 +1,136 @@
+using System;
+using System.Management.Automation;
+using StreamLayer.Registry;
+
+namespace StreamLayer.Commands
+{
+    /// <summary>
+    /// The one table from a failure to the error record a user sees: a stable id (see <see cref="ErrorIds"/>), a
+    /// category, a target, and where the core's words are not enough, a message in PowerShell's terms.
+    /// </summary>
+    internal static class ErrorRecords
+    {
+        /// <param name="target">The target of failures that name no input of their own: the repository, say.</param>
+        public static ErrorRecord For(Exception error, object target)
+        {
+            switch (error)
+            {
+                case CommandFailure failure:
+                    return failure.Record;
+                case AggregateException aggregate when aggregate.InnerExceptions.Count == 1:
+                    return For(aggregate.InnerException, target);
+                case LayerInputException input:
+                    return ForInput(input);
+                case LayerOutputException output:
+                    return new ErrorRecord(output, ErrorIds.OutFileWriteFailed, ErrorCategory.WriteError, output.Path);
+                case LayerOptionsException options:
+                    // Options that the input itself rules out, such as Docker media types for zstd input.
+                    return new ErrorRecord(options, ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, null);
+                case ImageException image:
+                    return new ErrorRecord(image, image.Failure.ToString(), CategoryOf(image.Failure), target);
+                case RegistryException registry:
+                    return new ErrorRecord(registry, IdOf(registry.Failure), CategoryOf(registry.Failure), target);
+                default:
+                    return new ErrorRecord(error, ErrorIds.LayerFailed, ErrorCategory.NotSpecified, target);
+            }
+        }
+
+        private static ErrorRecord ForInput(LayerInputException input)
+        {
+            switch (input.Problem)
+            {
+                case LayerInputProblem.Empty:
+                    return new ErrorRecord(input, ErrorIds.InputEmpty, ErrorCategory.InvalidData, input.Input);
+                case LayerInputProblem.Mixed:
+                    return new ErrorRecord(input, ErrorIds.InputMixed, ErrorCategory.InvalidArgument, null);
+                case LayerInputProblem.ReadFailed:
+                    return new ErrorRecord(input, ErrorIds.InputReadFailed, ErrorCategory.ReadError, input.Input);
+                case LayerInputProblem.TooManyLayers:
+                    return CommandFailure.Create(
+                        ErrorIds.OutFileMultipleLayers,
+                        ErrorCategory.InvalidArgument,
+                        null,
+                        "-OutFile holds one layer, but the input makes two or more. Run the command once per layer, each with its own -OutFile.",
+                        input).Record;
+                default:
+                    return new ErrorRecord(input, ErrorIds.InputCorrupt, ErrorCategory.InvalidData, input.Input);
+            }
+        }
+
+        private static string IdOf(RegistryFailure failure)
+        {
+            switch (failure)
+            {
+                case RegistryFailure.Unauthorized: return ErrorIds.RegistryUnauthorized;
+                case RegistryFailure.Denied: return ErrorIds.RegistryDenied;
+                case RegistryFailure.NameUnknown: return ErrorIds.RegistryNameUnknown;
+                case RegistryFailure.NameInvalid: return ErrorIds.RegistryNameInvalid;
+                case RegistryFailure.BlobRejected: return ErrorIds.RegistryBlobRejected;
+                case RegistryFailure.Unsupported: return ErrorIds.RegistryUnsupported;
+                case RegistryFailure.TooManyRequests: return ErrorIds.RegistryTooManyRequests;
+                case RegistryFailure.Unavailable: return ErrorIds.RegistryUnavailable;
+                case RegistryFailure.Timeout: return ErrorIds.RegistryTimeout;
+                case RegistryFailure.ProtocolError: return ErrorIds.RegistryProtocolError;
+                case RegistryFailure.ConnectionFailed: return ErrorIds.RegistryConnectionFailed;
+                case RegistryFailure.AuthenticationFailed: return ErrorIds.RegistryAuthenticationFailed;
+                case RegistryFailure.TokenRealmUnreachable: return ErrorIds.RegistryTokenRealmUnreachable;
+                case RegistryFailure.ChallengeInvalid: return ErrorIds.RegistryChallengeInvalid;
+                case RegistryFailure.UnencryptedAuthentication: return ErrorIds.UnencryptedAuthenticationRefused;
+                case RegistryFailure.CredentialFileInvalid: return ErrorIds.CredentialFileInvalid;
+                case RegistryFailure.CredentialHelperNotFound: return ErrorIds.CredentialHelperNotFound;
+                case RegistryFailure.CredentialHelperFailed: return ErrorIds.CredentialHelperFailed;
+                case RegistryFailure.CertificateUntrusted: return ErrorIds.RegistryCertificateUntrusted;
+                case RegistryFailure.CertificateInvalid: return ErrorIds.CertificateInvalid;
+                default: return ErrorIds.RegistryRejected;
+            }
+        }
+
+        private static ErrorCategory CategoryOf(RegistryFailure failure)
+        {
+            switch (failure)
+            {
+                case RegistryFailure.Unauthorized:
+                case RegistryFailure.AuthenticationFailed:
+                case RegistryFailure.CredentialHelperFailed:
+                    return ErrorCategory.AuthenticationError;
+                case RegistryFailure.Denied: return ErrorCategory.PermissionDenied;
+                case RegistryFailure.NameUnknown:
+                case RegistryFailure.CredentialHelperNotFound:
+                    return ErrorCategory.ObjectNotFound;
+                case RegistryFailure.NameInvalid: return ErrorCategory.InvalidArgument;
+                case RegistryFailure.BlobRejected:
+                case RegistryFailure.CredentialFileInvalid:
+                case RegistryFailure.CertificateInvalid:
+                    return ErrorCategory.InvalidData;
+                case RegistryFailure.Unsupported: return ErrorCategory.NotImplemented;
+                case RegistryFailure.TooManyRequests: return ErrorCategory.LimitsExceeded;
+                case RegistryFailure.Unavailable: return ErrorCategory.ResourceUnavailable;
+                case RegistryFailure.Timeout: return ErrorCategory.OperationTimeout;
+                case RegistryFailure.ProtocolError:
+                case RegistryFailure.ChallengeInvalid:
+                    return ErrorCategory.ProtocolError;
+                case RegistryFailure.ConnectionFailed:
+                case RegistryFailure.TokenRealmUnreachable:
+                    return ErrorCategory.ConnectionError;
+                case RegistryFailure.UnencryptedAuthentication:
+                case RegistryFailure.CertificateUntrusted:
+                    return ErrorCategory.SecurityError;
+                default: return ErrorCategory.InvalidResult;
+            }
+        }
+
+        private static ErrorCategory CategoryOf(ImageFailure failure)
+        {
+            switch (failure)
+            {
+                case ImageFailure.BaseImageNotFound:
+                case ImageFailure.PlatformNotFound:
+                    return ErrorCategory.ObjectNotFound;
+                case ImageFailure.BaseImageInvalid:
+                    return ErrorCategory.InvalidData;
+                default:
+                    return ErrorCategory.InvalidOperation;
+            }
+        }
+    }
+}
