@@ -71,7 +71,7 @@ namespace StreamLayer.Tests
         [InlineData("http://h/v2/", "http://h/v2/")]
         public void RedactsCredentialsAndQueryValues(string url, string expected)
         {
-            Assert.Equal(expected, RegistryClient.Redact(new Uri(url)));
+            Assert.Equal(expected, StreamLayer.Registry.Http.RedactedUrl.Of(new Uri(url)));
         }
     }
 

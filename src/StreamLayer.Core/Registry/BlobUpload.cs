@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry
 {
@@ -93,7 +94,7 @@ namespace StreamLayer.Registry
             {
                 if (response.StatusCode != HttpStatusCode.Accepted)
                 {
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
                 _location = NextLocation(step, response, required: true);
@@ -136,7 +137,7 @@ namespace StreamLayer.Registry
                     return;
                 }
 
-                RegistryException error = await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                RegistryException error = await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 if (pending.Started && RefusesStreamedBody(response.StatusCode))
                 {
                     throw error.Rephrased(error.Failure, error.Message + " The registry or a proxy in front of it limits request bodies: push with -UploadMode Chunked and a -ChunkSize it accepts.", error);
@@ -246,7 +247,7 @@ namespace StreamLayer.Registry
                         continue;
                     }
 
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
             }
         }
@@ -259,7 +260,7 @@ namespace StreamLayer.Registry
                 wait = _options.MaximumRetryAfter;
             }
 
-            _client.Log(string.Format(CultureInfo.InvariantCulture, "the chunk failed; asking the registry what it has in {0} ({1} of {2})", RegistryClient.FormatSeconds(wait), failures, _options.MaximumRetryCount));
+            _client.Log(string.Format(CultureInfo.InvariantCulture, "the chunk failed; asking the registry what it has in {0} ({1} of {2})", Seconds.Format(wait), failures, _options.MaximumRetryCount));
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             try
             {
@@ -286,7 +287,7 @@ namespace StreamLayer.Registry
             {
                 if (response.StatusCode != HttpStatusCode.NoContent && response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
                 _location = NextLocation(step, response, required: false) ?? _location;
@@ -315,7 +316,7 @@ namespace StreamLayer.Registry
             {
                 if (response.StatusCode == HttpStatusCode.Created || response.StatusCode == HttpStatusCode.NoContent)
                 {
-                    string confirmed = Header(response, "Docker-Content-Digest");
+                    string confirmed = ResponseHeaders.Value(response, "Docker-Content-Digest");
                     if (confirmed != null && confirmed != layer.Digest)
                     {
                         throw new RegistryException(RegistryFailure.ProtocolError, step + ": the registry stored the blob as " + confirmed + ", not " + layer.Digest + ".");
@@ -325,7 +326,7 @@ namespace StreamLayer.Registry
                     return;
                 }
 
-                RegistryException error = await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                RegistryException error = await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
 
                 // A PUT whose answer was lost may have landed: a retry then finds the session gone. The blob decides.
                 if (error.ErrorCode == "BLOB_UPLOAD_UNKNOWN" && await ExistsAsync(layer, cancellationToken).ConfigureAwait(false))
@@ -379,7 +380,7 @@ namespace StreamLayer.Registry
                         {
                             if (status.StatusCode == HttpStatusCode.NotFound || status.StatusCode == HttpStatusCode.BadRequest)
                             {
-                                RegistryException answer = await RegistryClient.ErrorAsync("Checking the upload is cancelled", status).ConfigureAwait(false);
+                                RegistryException answer = await ErrorAnswer.ReadAsync("Checking the upload is cancelled", status).ConfigureAwait(false);
                                 if (answer.ErrorCode == "BLOB_UPLOAD_INVALID")
                                 {
                                     // distribution answers so when it holds more of the session than its last answer said
@@ -413,7 +414,7 @@ namespace StreamLayer.Registry
 
         private static Uri NextLocation(string step, HttpResponseMessage response, bool required)
         {
-            Uri location = RegistryClient.ResolveLocation(response);
+            Uri location = ResponseHeaders.Location(response);
             if (location == null && required)
             {
                 throw new RegistryException(RegistryFailure.ProtocolError, step + ": the registry's answer has no Location for the upload.");
@@ -424,7 +425,7 @@ namespace StreamLayer.Registry
 
         private static long? ReceivedFromRange(HttpResponseMessage response)
         {
-            string range = Header(response, "Range");
+            string range = ResponseHeaders.Value(response, "Range");
             if (range == null)
             {
                 return null;
@@ -439,9 +440,6 @@ namespace StreamLayer.Registry
             // "0-0" is what distribution says for an empty upload.
             return end == 0 ? 0 : end + 1;
         }
-
-        private static string Header(HttpResponseMessage response, string name) =>
-            response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 
         internal static Uri WithQuery(Uri uri, string name, string value)
         {
@@ -539,11 +537,11 @@ namespace StreamLayer.Registry
         private sealed class BlobContent : HttpContent
         {
             private readonly Segments _segments;
-            private readonly RegistryClient.Watchdog _watchdog;
+            private readonly Watchdog _watchdog;
             private readonly CancellationToken _cancellationToken;
             private readonly Action<int> _sent;
 
-            public BlobContent(Segments segments, RegistryClient.Watchdog watchdog, CancellationToken cancellationToken, Action<int> sent)
+            public BlobContent(Segments segments, Watchdog watchdog, CancellationToken cancellationToken, Action<int> sent)
             {
                 _segments = segments;
                 _watchdog = watchdog;

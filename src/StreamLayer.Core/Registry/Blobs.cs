@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry
 {
@@ -29,7 +30,7 @@ namespace StreamLayer.Registry
 
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
                 long? length = response.Content?.Headers.ContentLength;
@@ -62,7 +63,7 @@ namespace StreamLayer.Registry
 
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
-                    Uri session = RegistryClient.ResolveLocation(response);
+                    Uri session = ResponseHeaders.Location(response);
                     if (session != null)
                     {
                         using (await target.SendAsync("Cancelling the session a mount opened", _ => new HttpRequestMessage(HttpMethod.Delete, session), () => true, cancellationToken).ConfigureAwait(false))
@@ -73,7 +74,7 @@ namespace StreamLayer.Registry
                     return false;
                 }
 
-                throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
             }
         }
 
@@ -117,7 +118,7 @@ namespace StreamLayer.Registry
                 int status = (int)response.StatusCode;
                 if (status >= 300 && status < 400 && response.Headers.Location != null)
                 {
-                    uri = RegistryClient.ResolveLocation(response);
+                    uri = ResponseHeaders.Location(response);
                     response.Dispose();
                     continue;
                 }
@@ -126,7 +127,7 @@ namespace StreamLayer.Registry
                 {
                     using (response)
                     {
-                        throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                        throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                     }
                 }
 
@@ -143,10 +144,10 @@ namespace StreamLayer.Registry
             Uri location;
             using (HttpResponseMessage response = await target.SendAsync(start, _ => new HttpRequestMessage(HttpMethod.Post, target.RepositoryUri("blobs/uploads/")) { Content = RegistryClient.EmptyContent() }, () => true, cancellationToken).ConfigureAwait(false))
             {
-                location = RegistryClient.ResolveLocation(response);
+                location = ResponseHeaders.Location(response);
                 if (response.StatusCode != HttpStatusCode.Accepted || location == null)
                 {
-                    throw await RegistryClient.ErrorAsync(start, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(start, response).ConfigureAwait(false);
                 }
             }
 
@@ -167,7 +168,7 @@ namespace StreamLayer.Registry
                 {
                     if (response.StatusCode != HttpStatusCode.Created && response.StatusCode != HttpStatusCode.NoContent)
                     {
-                        throw await RegistryClient.ErrorAsync(finish, response).ConfigureAwait(false);
+                        throw await ErrorAnswer.ReadAsync(finish, response).ConfigureAwait(false);
                     }
                 }
             }

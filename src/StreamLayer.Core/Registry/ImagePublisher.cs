@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry
 {
@@ -76,7 +77,7 @@ namespace StreamLayer.Registry
 
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
                 byte[] bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
@@ -115,7 +116,7 @@ namespace StreamLayer.Registry
             {
                 if (response.StatusCode != HttpStatusCode.Created && response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw await RegistryClient.ErrorAsync(step, response).ConfigureAwait(false);
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
                 string confirmed = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : null;

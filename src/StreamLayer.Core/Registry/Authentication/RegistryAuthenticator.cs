@@ -7,6 +7,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry
 {
@@ -244,7 +245,7 @@ namespace StreamLayer.Registry
                 {
                     if (_scheme != Scheme.Bearer || _bearer.Realm != bearer.Realm || _bearer.Service != bearer.Service)
                     {
-                        _client.Log("the registry asks for a token from " + RegistryClient.Redact(bearer.Realm) + (bearer.Service != null ? " (service " + bearer.Service + ")" : string.Empty));
+                        _client.Log("the registry asks for a token from " + RedactedUrl.Of(bearer.Realm) + (bearer.Service != null ? " (service " + bearer.Service + ")" : string.Empty));
                         _scheme = Scheme.Bearer;
                         _bearer = bearer;
                         _token = null;
@@ -289,7 +290,7 @@ namespace StreamLayer.Registry
                     RegistryFailure.Denied,
                     step,
                     response,
-                    "the token server " + RegistryClient.Redact(bearer.Realm) + " did not grant " + scopes + " to " + credential + error + ". The account may not push to (or read) this repository.");
+                    "the token server " + RedactedUrl.Of(bearer.Realm) + " did not grant " + scopes + " to " + credential + error + ". The account may not push to (or read) this repository.");
             }
             finally
             {
@@ -423,7 +424,7 @@ namespace StreamLayer.Registry
             {
                 throw new RegistryException(
                     RegistryFailure.TokenRealmUnreachable,
-                    "The registry sends clients to the token server " + RegistryClient.Redact(realm) + " for a token, and it cannot be reached: " + e.Message,
+                    "The registry sends clients to the token server " + RedactedUrl.Of(realm) + " for a token, and it cannot be reached: " + e.Message,
                     e)
                 { Method = e.Method, Url = e.Url };
             }
@@ -434,29 +435,29 @@ namespace StreamLayer.Registry
             int status = (int)response.StatusCode;
             if (status == 401)
             {
-                RegistryException answer = await RegistryClient.ErrorAsync(TokenStep, response).ConfigureAwait(false);
+                RegistryException answer = await ErrorAnswer.ReadAsync(TokenStep, response).ConfigureAwait(false);
 
                 // No inner exception: the token server's own text is shown only scrubbed of secrets (Said).
                 throw credential != null
-                    ? answer.Rephrased(RegistryFailure.AuthenticationFailed, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " refused " + credential + ": the user name or password (or token) is wrong" + Said(answer), null)
-                    : answer.Rephrased(RegistryFailure.Unauthorized, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " gives no anonymous token for " + scopes + Said(answer) + " " + NoCredentialsAdvice(), null);
+                    ? answer.Rephrased(RegistryFailure.AuthenticationFailed, TokenStep + ": the token server " + RedactedUrl.Of(realm) + " refused " + credential + ": the user name or password (or token) is wrong" + Said(answer), null)
+                    : answer.Rephrased(RegistryFailure.Unauthorized, TokenStep + ": the token server " + RedactedUrl.Of(realm) + " gives no anonymous token for " + scopes + Said(answer) + " " + NoCredentialsAdvice(), null);
             }
 
             if (status == 403)
             {
-                RegistryException answer = await RegistryClient.ErrorAsync(TokenStep, response).ConfigureAwait(false);
-                throw answer.Rephrased(RegistryFailure.Denied, TokenStep + ": the token server " + RegistryClient.Redact(realm) + " denied " + scopes + " to " + (credential?.ToString() ?? "an anonymous client") + Said(answer), null);
+                RegistryException answer = await ErrorAnswer.ReadAsync(TokenStep, response).ConfigureAwait(false);
+                throw answer.Rephrased(RegistryFailure.Denied, TokenStep + ": the token server " + RedactedUrl.Of(realm) + " denied " + scopes + " to " + (credential?.ToString() ?? "an anonymous client") + Said(answer), null);
             }
 
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                throw await RegistryClient.ErrorAsync(TokenStep, response).ConfigureAwait(false);
+                throw await ErrorAnswer.ReadAsync(TokenStep, response).ConfigureAwait(false);
             }
 
             string body = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
             if (!JsonValue.TryParse(body, out JsonValue json) || json.Kind != JsonKind.Object)
             {
-                throw new RegistryException(RegistryFailure.ProtocolError, TokenStep + ": the answer of " + RegistryClient.Redact(realm) + " is not a JSON object.");
+                throw new RegistryException(RegistryFailure.ProtocolError, TokenStep + ": the answer of " + RedactedUrl.Of(realm) + " is not a JSON object.");
             }
 
             string token = json["token"]?.AsString;
@@ -467,7 +468,7 @@ namespace StreamLayer.Registry
 
             if (string.IsNullOrEmpty(token))
             {
-                throw new RegistryException(RegistryFailure.ProtocolError, TokenStep + ": the answer of " + RegistryClient.Redact(realm) + " holds no token.");
+                throw new RegistryException(RegistryFailure.ProtocolError, TokenStep + ": the answer of " + RedactedUrl.Of(realm) + " holds no token.");
             }
 
             long? seconds = json["expires_in"]?.AsInt64;
@@ -476,9 +477,9 @@ namespace StreamLayer.Registry
                 CultureInfo.InvariantCulture,
                 "got a token for {0} from {1} ({2}valid for {3})",
                 scopes,
-                RegistryClient.Redact(realm),
+                RedactedUrl.Of(realm),
                 credential == null ? "anonymous, " : string.Empty,
-                RegistryClient.FormatSeconds(lifetime)));
+                Seconds.Format(lifetime)));
             return (token, lifetime);
         }
 
@@ -538,7 +539,7 @@ namespace StreamLayer.Registry
         private static RegistryException Failure(RegistryFailure failure, string step, HttpResponseMessage response, string why)
         {
             string method = response.RequestMessage?.Method.Method;
-            string url = RegistryClient.Redact(response.RequestMessage?.RequestUri);
+            string url = RedactedUrl.Of(response.RequestMessage?.RequestUri);
             return new RegistryException(failure, step + ": the registry answered " + method + " " + url + " with " + (int)response.StatusCode + " " + response.ReasonPhrase + ": " + why)
             {
                 StatusCode = response.StatusCode,

@@ -10,7 +10,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Http
 {
     /// <summary>
     /// The extra certificate authorities and client certificates for one host, found as docker and podman find
@@ -19,7 +19,7 @@ namespace StreamLayer.Registry
     /// /etc/docker/certs.d), or a folder given by the caller. A server certificate is trusted when the system
     /// trusts it, or when its chain leads to one of the extra CAs.
     /// </summary>
-    public sealed class RegistryCertificates
+    internal sealed class RegistryCertificates
     {
         private const X509ChainStatusFlags Tolerated =
             X509ChainStatusFlags.NoError | X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain
