@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Auth;
 using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry
@@ -42,7 +43,9 @@ namespace StreamLayer.Registry
             bool tls = !options.PlainHttp && (!repository.IsLoopback || certificates.ConfiguresTls || options.SkipCertificateCheck);
             BaseUri = new Uri((tls ? "https" : "http") + "://" + repository.Registry + "/");
             _connections = new Connections(BaseUri, certificates, options, handler);
-            _authenticator = new RegistryAuthenticator(this, options, BaseUri);
+            var credentials = new CredentialLookup(repository, options.Credential, options.CredentialSource, Log);
+            var tokens = new TokenClient(_connections, credentials, options.AllowUnencryptedAuthentication, Log);
+            _authenticator = new RegistryAuthenticator(BaseUri, options.AllowUnencryptedAuthentication, credentials, tokens, Log);
             _authenticator.SetScope(RepositoryScopeResource, _repositoryActions);
             _prepareAuthorization = _authenticator.PrepareAsync;
         }
@@ -101,7 +104,7 @@ namespace StreamLayer.Registry
             int generationAtStart = _authenticator.Generation;
             for (int round = 0; ; round++)
             {
-                RegistryAuthenticator.SentAuthorization sent = default;
+                SentAuthorization sent = default;
                 bool bodyInMemory = true;
                 HttpResponseMessage response = await _connections.Registry.SendAsync(
                     step,
@@ -141,13 +144,6 @@ namespace StreamLayer.Registry
                 response.Dispose();
             }
         }
-
-        /// <summary>
-        /// Sends a request to another host than the registry (a token server), without the registry's
-        /// Authorization, with the same timeouts and retries and that host's own certs.d certificates.
-        /// </summary>
-        internal Task<HttpResponseMessage> SendToAsync(Uri uri, string step, Func<Watchdog, HttpRequestMessage> create, CancellationToken cancellationToken) =>
-            _connections.For(uri).SendAsync(step, create, () => true, null, cancellationToken);
 
         /// <summary>A body of no bytes with Content-Length: 0, which some registries want on POST and PUT.</summary>
         internal static HttpContent EmptyContent()

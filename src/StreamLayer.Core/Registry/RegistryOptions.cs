@@ -1,4 +1,5 @@
 using System;
+using StreamLayer.Registry.Auth;
 
 namespace StreamLayer.Registry
 {

@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Auth
 {
     /// <summary>
     /// The credentials that docker login and podman login leave behind, looked up as those tools do. First the

@@ -5,7 +5,7 @@ using System.IO;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Auth
 {
     /// <summary>
     /// A docker config.json or a containers auth.json, read and checked as a whole: "auths" entries (auth,
