@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Auth;
+using StreamLayer.Registry.Blobs;
 
 namespace StreamLayer.Commands
 {
@@ -24,7 +25,7 @@ namespace StreamLayer.Commands
         private ImageReference _repository;
         private RegistryOptions _registryOptions;
         private RegistryClient _client;
-        private BlobUpload _upload;
+        private RegistrySink _upload;
 
         // With -Tag: the image the layers are appended to.
         private bool _writeImage;
@@ -285,7 +286,7 @@ namespace StreamLayer.Commands
 
         internal override ILayerSink CreateSink(string path)
         {
-            var upload = new BlobUpload(_client);
+            var upload = new RegistrySink(_client);
             _upload = upload;
             return upload;
         }

@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry
@@ -188,7 +189,7 @@ namespace StreamLayer.Registry
             }
 
             byte[] configBytes;
-            using (HttpResponseMessage blob = await Blobs.GetAsync(client, configDigest, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage blob = await RepositoryBlobs.GetAsync(client, configDigest, cancellationToken).ConfigureAwait(false))
             {
                 configBytes = await blob.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
             }
@@ -257,20 +258,20 @@ namespace StreamLayer.Registry
                     continue;
                 }
 
-                if (await Blobs.ExistsAsync(target, digest, size, cancellationToken).ConfigureAwait(false))
+                if (await RepositoryBlobs.ExistsAsync(target, digest, size, cancellationToken).ConfigureAwait(false))
                 {
                     target.Log("base layer " + digest + " is already in " + target.Repository.Name);
                     continue;
                 }
 
-                if (sameRegistry && await Blobs.MountAsync(target, digest, source.Repository.Repository, cancellationToken).ConfigureAwait(false))
+                if (sameRegistry && await UploadSession.MountAsync(target, digest, source.Repository.Repository, cancellationToken).ConfigureAwait(false))
                 {
                     target.Log("base layer " + digest + " mounted from " + source.Repository.Repository);
                     continue;
                 }
 
                 target.Log("copying base layer " + digest + " (" + size + " bytes) from " + source.Repository.Name);
-                await Blobs.CopyAsync(source, target, digest, size, cancellationToken).ConfigureAwait(false);
+                await BlobTransfer.CopyAsync(source, target, digest, size, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -309,9 +310,9 @@ namespace StreamLayer.Registry
             JsonValue config = ImageDocument.AppendLayers(baseImage?.Config ?? ImageDocument.ScratchConfig(platform), layers, created);
             byte[] configBytes = config.ToUtf8();
             string configDigest = Descriptor.Sha256(configBytes);
-            if (!await Blobs.ExistsAsync(target, configDigest, configBytes.Length, cancellationToken).ConfigureAwait(false))
+            if (!await RepositoryBlobs.ExistsAsync(target, configDigest, configBytes.Length, cancellationToken).ConfigureAwait(false))
             {
-                await Blobs.UploadAsync(target, configBytes, cancellationToken).ConfigureAwait(false);
+                await BlobTransfer.UploadAsync(target, configBytes, cancellationToken).ConfigureAwait(false);
             }
 
             byte[] manifest = ImageDocument.Manifest(

@@ -144,13 +144,5 @@ namespace StreamLayer.Registry
                 response.Dispose();
             }
         }
-
-        /// <summary>A body of no bytes with Content-Length: 0, which some registries want on POST and PUT.</summary>
-        internal static HttpContent EmptyContent()
-        {
-            var content = new ByteArrayContent(Array.Empty<byte>());
-            content.Headers.ContentLength = 0;
-            return content;
-        }
     }
 }
