@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Images;
 
 namespace StreamLayer
 {

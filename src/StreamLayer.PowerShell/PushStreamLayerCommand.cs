@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Auth;
 using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Images;
 
 namespace StreamLayer.Commands
 {
@@ -277,7 +278,7 @@ namespace StreamLayer.Commands
             {
                 RepositoryActions = "pull",
             };
-            Task<BaseImage> resolving = StreamLayer.Registry.BaseImage.ResolveAsync(_baseClient, reference, _platform, StopToken);
+            Task<BaseImage> resolving = StreamLayer.Registry.Images.BaseImage.ResolveAsync(_baseClient, reference, _platform, StopToken);
             WaitFor(resolving);
             _baseImage = resolving.Result;
             WriteVerbose("Base image " + reference + ": " + _baseImage.ManifestDigest + " (" + _baseImage.ManifestMediaType + ", " + _baseImage.Layers.Count + " layers)");

@@ -1,0 +1,22 @@
+namespace StreamLayer.Registry.Images
+{
+    /// <summary>A manifest as the registry sent it: its exact bytes, their digest, and the parsed document.</summary>
+    public sealed class FetchedManifest
+    {
+        internal FetchedManifest(string mediaType, byte[] bytes, JsonValue json)
+        {
+            MediaType = mediaType;
+            Bytes = bytes;
+            Json = json;
+            Digest = Sha256Digest.Of(bytes);
+        }
+
+        public string MediaType { get; }
+
+        public byte[] Bytes { get; }
+
+        public JsonValue Json { get; }
+
+        public string Digest { get; }
+    }
+}

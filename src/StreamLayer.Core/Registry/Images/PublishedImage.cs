@@ -1,0 +1,26 @@
+using System.Collections.Generic;
+
+namespace StreamLayer.Registry.Images
+{
+    /// <summary>A manifest written to a repository, and the references that now name it.</summary>
+    public sealed class PublishedImage
+    {
+        internal PublishedImage(string manifestDigest, string mediaType, IReadOnlyList<string> references, IReadOnlyList<JsonValue> layers)
+        {
+            ManifestDigest = manifestDigest;
+            MediaType = mediaType;
+            References = references;
+            Layers = layers;
+        }
+
+        public string ManifestDigest { get; }
+
+        public string MediaType { get; }
+
+        /// <summary>registry/repository:tag for each tag, then registry/repository@digest.</summary>
+        public IReadOnlyList<string> References { get; }
+
+        /// <summary>The layer descriptors of the manifest, the base's first.</summary>
+        public IReadOnlyList<JsonValue> Layers { get; }
+    }
+}
