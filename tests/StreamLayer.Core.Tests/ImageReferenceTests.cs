@@ -1,5 +1,6 @@
 using System;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Json;
 using Xunit;
 
 namespace StreamLayer.Tests

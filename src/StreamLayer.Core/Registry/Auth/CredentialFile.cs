@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.RegularExpressions;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Auth
 {

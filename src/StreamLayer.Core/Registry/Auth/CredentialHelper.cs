@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Auth
 {

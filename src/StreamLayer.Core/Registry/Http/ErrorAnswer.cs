@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.Http;
 using System.Text;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Http
 {

@@ -5,6 +5,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {

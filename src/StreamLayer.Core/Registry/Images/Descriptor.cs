@@ -1,3 +1,5 @@
+using StreamLayer.Registry.Json;
+
 namespace StreamLayer.Registry.Images
 {
     /// <summary>A blob's descriptor as JSON: mediaType, size, digest, and whatever else it carried.</summary>

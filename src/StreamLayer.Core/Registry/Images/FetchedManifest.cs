@@ -1,3 +1,5 @@
+using StreamLayer.Registry.Json;
+
 namespace StreamLayer.Registry.Images
 {
     /// <summary>A manifest as the registry sent it: its exact bytes, their digest, and the parsed document.</summary>

@@ -1,4 +1,5 @@
 using System;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {

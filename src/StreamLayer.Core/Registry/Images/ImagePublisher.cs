@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {

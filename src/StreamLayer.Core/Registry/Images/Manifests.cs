@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Http;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {

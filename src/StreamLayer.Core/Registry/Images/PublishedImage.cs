@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {

@@ -1,0 +1,12 @@
+namespace StreamLayer.Registry.Json
+{
+    public enum JsonKind
+    {
+        Null,
+        Boolean,
+        Number,
+        String,
+        Array,
+        Object,
+    }
+}
