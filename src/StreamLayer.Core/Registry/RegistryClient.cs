@@ -13,7 +13,7 @@ namespace StreamLayer.Registry
     /// One repository of one registry: its URLs, and sending a request to it with authentication applied. It
     /// composes the registry's connections (timeouts, retries, TLS) and the authenticator (challenges, tokens).
     /// </summary>
-    public sealed class RegistryClient : IDisposable
+    internal sealed class RegistryClient : IDisposable
     {
         private readonly RegistryOptions _options;
         private readonly Connections _connections;

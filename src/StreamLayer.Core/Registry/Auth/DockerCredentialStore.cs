@@ -16,7 +16,7 @@ namespace StreamLayer.Registry.Auth
     /// ~/.config/containers/auth.json) the same way, where a key may also name a repository.
     /// The first source with credentials wins. Files are read when credentials are first needed.
     /// </summary>
-    public sealed class DockerCredentialStore : IRegistryCredentialSource
+    internal sealed class DockerCredentialStore : IRegistryCredentialSource
     {
         private readonly TimeSpan _helperTimeout;
         private readonly Action<string> _log;

@@ -4,7 +4,7 @@ using System.Threading.Tasks;
 namespace StreamLayer.Registry.Auth
 {
     /// <summary>Finds stored credentials for a registry, e.g. in docker's and podman's config files.</summary>
-    public interface IRegistryCredentialSource
+    internal interface IRegistryCredentialSource
     {
         /// <summary>The places looked in, for messages: "docker config /home/me/.docker/config.json, ...".</summary>
         string Description { get; }

@@ -9,7 +9,7 @@ namespace StreamLayer.Registry.Auth
     /// registry token to send as it is. The secret is never shown: ToString and the public properties name only
     /// the user and where the credentials came from.
     /// </summary>
-    public sealed class RegistryCredential
+    internal sealed class RegistryCredential
     {
         /// <summary>The user name credential helpers give with an identity token.</summary>
         public const string IdentityTokenUser = "<token>";
@@ -98,7 +98,7 @@ namespace StreamLayer.Registry.Auth
         }
     }
 
-    public enum RegistryCredentialKind
+    internal enum RegistryCredentialKind
     {
         Password,
         IdentityToken,

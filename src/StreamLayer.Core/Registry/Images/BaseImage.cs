@@ -10,7 +10,7 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Images
 {
     /// <summary>An image to build on: its manifest (resolved to one platform), config and layers.</summary>
-    public sealed class BaseImage
+    internal sealed class BaseImage
     {
         private BaseImage(ImageReference reference, FetchedManifest manifest, JsonValue config)
         {

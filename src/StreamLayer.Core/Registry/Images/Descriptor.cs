@@ -3,7 +3,7 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Images
 {
     /// <summary>A blob's descriptor as JSON: mediaType, size, digest, and whatever else it carried.</summary>
-    public static class Descriptor
+    internal static class Descriptor
     {
         public static JsonValue Create(string mediaType, long size, string digest) =>
             JsonValue.NewObject().Set("mediaType", mediaType).Set("size", size).Set("digest", digest);

@@ -3,7 +3,7 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Images
 {
     /// <summary>A manifest as the registry sent it: its exact bytes, their digest, and the parsed document.</summary>
-    public sealed class FetchedManifest
+    internal sealed class FetchedManifest
     {
         internal FetchedManifest(string mediaType, byte[] bytes, JsonValue json)
         {

@@ -9,7 +9,7 @@ namespace StreamLayer.Registry.Images
     /// Builds an image's config and manifest from a base (or scratch) and the layers appended to it. Every
     /// byte depends only on the inputs, so the same base, layers, platform and time give the same digests.
     /// </summary>
-    public static class ImageDocument
+    internal static class ImageDocument
     {
         /// <summary>The time written when none is given: the Unix epoch, as reproducible builds (ko, apko) use.</summary>
         public static readonly DateTimeOffset DefaultCreated = new DateTimeOffset(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);

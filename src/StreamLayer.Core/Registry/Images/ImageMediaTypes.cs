@@ -1,7 +1,7 @@
 namespace StreamLayer.Registry.Images
 {
     /// <summary>The manifest, config and index media types of the two image formats.</summary>
-    public static class ImageMediaTypes
+    internal static class ImageMediaTypes
     {
         public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
         public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";

@@ -4,7 +4,7 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Images
 {
     /// <summary>An os/architecture[/variant] platform, as docker writes it: linux/amd64, linux/arm64/v8.</summary>
-    public sealed class ImagePlatform
+    internal sealed class ImagePlatform
     {
         private ImagePlatform(string os, string architecture, string variant)
         {

@@ -13,7 +13,7 @@ namespace StreamLayer.Registry.Images
     /// target repository (already there, mounted across repositories, or copied), a config with the new
     /// DiffIds and history, the manifest by digest, and only then the tags.
     /// </summary>
-    public static class ImagePublisher
+    internal static class ImagePublisher
     {
         private const string ForeignLayerMarker = ".foreign.";
         private const string NondistributableMarker = "nondistributable";

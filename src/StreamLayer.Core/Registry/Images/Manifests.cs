@@ -10,7 +10,7 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Images
 {
     /// <summary>The manifest endpoints of a repository.</summary>
-    public static class Manifests
+    internal static class Manifests
     {
         /// <summary>Reads a manifest or index by tag or digest; a manifest read by digest must hash to it. Null when there is none.</summary>
         public static async Task<FetchedManifest> GetAsync(RegistryClient client, string reference, CancellationToken cancellationToken)

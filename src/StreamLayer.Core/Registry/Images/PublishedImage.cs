@@ -4,7 +4,7 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Images
 {
     /// <summary>A manifest written to a repository, and the references that now name it.</summary>
-    public sealed class PublishedImage
+    internal sealed class PublishedImage
     {
         internal PublishedImage(string manifestDigest, string mediaType, IReadOnlyList<string> references, IReadOnlyList<JsonValue> layers)
         {

@@ -1,6 +1,6 @@
 namespace StreamLayer.Registry.Json
 {
-    public enum JsonKind
+    internal enum JsonKind
     {
         Null,
         Boolean,

@@ -6,7 +6,7 @@ using System.Text;
 namespace StreamLayer.Registry.Json
 {
     /// <summary>Reading JSON text (RFC 8259, nesting at most 256 deep); numbers keep the text they were written with.</summary>
-    public sealed partial class JsonValue
+    internal sealed partial class JsonValue
     {
         private sealed class Parser
         {

@@ -10,7 +10,7 @@ namespace StreamLayer.Registry.Json
     /// written again keeps every field it had. netstandard2.0 has no JSON DOM, and image manifests and configs
     /// need exact, stable bytes, so this small one is ours.
     /// </summary>
-    public sealed partial class JsonValue
+    internal sealed partial class JsonValue
     {
         private JsonValue(JsonKind kind, object value)
         {
