@@ -26,8 +26,6 @@ namespace StreamLayer.Registry.Auth
 
         public bool IsBasic => Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase);
 
-        public IReadOnlyDictionary<string, string> Parameters => _parameters;
-
         /// <summary>The token endpoint of a Bearer challenge.</summary>
         public Uri Realm => Uri.TryCreate(this["realm"], UriKind.Absolute, out Uri realm) ? realm : null;
 

@@ -130,7 +130,7 @@ namespace StreamLayer.Registry.Auth
         }
 
         /// <summary>The helper's full path, found on PATH (with PATHEXT's extensions on Windows); null when it is not there.</summary>
-        internal static string FindOnPath(string name)
+        private static string FindOnPath(string name)
         {
             bool windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
             string[] extensions = windows

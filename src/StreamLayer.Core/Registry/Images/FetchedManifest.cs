@@ -2,20 +2,17 @@ using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {
-    /// <summary>A manifest as the registry sent it: its exact bytes, their digest, and the parsed document.</summary>
+    /// <summary>A manifest as the registry sent it: the digest of its exact bytes, and the parsed document.</summary>
     internal sealed class FetchedManifest
     {
         internal FetchedManifest(string mediaType, byte[] bytes, JsonValue json)
         {
             MediaType = mediaType;
-            Bytes = bytes;
             Json = json;
             Digest = Sha256Digest.Of(bytes);
         }
 
         public string MediaType { get; }
-
-        public byte[] Bytes { get; }
 
         public JsonValue Json { get; }
 

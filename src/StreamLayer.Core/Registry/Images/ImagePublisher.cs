@@ -110,7 +110,7 @@ namespace StreamLayer.Registry.Images
             }
 
             references.Add(target.Repository.WithDigest(digest).ToString());
-            return new PublishedImage(digest, manifestType, references, layerDescriptors);
+            return new PublishedImage(digest, references, layerDescriptors);
         }
     }
 }

@@ -6,17 +6,14 @@ namespace StreamLayer.Registry.Images
     /// <summary>A manifest written to a repository, and the references that now name it.</summary>
     internal sealed class PublishedImage
     {
-        internal PublishedImage(string manifestDigest, string mediaType, IReadOnlyList<string> references, IReadOnlyList<JsonValue> layers)
+        internal PublishedImage(string manifestDigest, IReadOnlyList<string> references, IReadOnlyList<JsonValue> layers)
         {
             ManifestDigest = manifestDigest;
-            MediaType = mediaType;
             References = references;
             Layers = layers;
         }
 
         public string ManifestDigest { get; }
-
-        public string MediaType { get; }
 
         /// <summary>registry/repository:tag for each tag, then registry/repository@digest.</summary>
         public IReadOnlyList<string> References { get; }
