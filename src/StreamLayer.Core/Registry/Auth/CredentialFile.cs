@@ -1,10 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
-using System.Text;
-using System.Text.RegularExpressions;
-using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Auth
 {
@@ -13,10 +8,9 @@ namespace StreamLayer.Registry.Auth
     /// username/password, identitytoken, registrytoken), "credHelpers" and "credsStore". A file that is there
     /// but cannot be read as one is an error, never silently skipped. Messages name keys, never values.
     /// </summary>
-    internal sealed class CredentialFile
+    internal sealed partial class CredentialFile
     {
         private static readonly string[] s_dockerHubNames = { "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com" };
-        private static readonly Regex s_helperName = new Regex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant);
 
         private readonly List<Entry> _auths = new List<Entry>();
         private readonly List<KeyValuePair<string, string>> _helpers = new List<KeyValuePair<string, string>>();
@@ -36,99 +30,6 @@ namespace StreamLayer.Registry.Auth
         public string CredsStore { get; private set; }
 
         public string Description => Kind + " " + Path;
-
-        /// <summary>Reads the file; null when it does not exist.</summary>
-        public static CredentialFile Load(string path, string kind)
-        {
-            string text;
-            try
-            {
-                if (!File.Exists(path))
-                {
-                    return null;
-                }
-
-                text = File.ReadAllText(path, Encoding.UTF8);
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw Invalid(kind, path, "it cannot be read (" + e.Message + ")", e);
-            }
-
-            return Parse(text, path, kind);
-        }
-
-        public static CredentialFile Parse(string text, string path, string kind)
-        {
-            var file = new CredentialFile(path, kind);
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                return file; // docker treats an empty config as no config
-            }
-
-            JsonValue root;
-            try
-            {
-                root = JsonValue.Parse(text);
-            }
-            catch (FormatException e)
-            {
-                throw Invalid(kind, path, "it is not valid JSON (" + Where(text, e.Message) + ")", null);
-            }
-
-            if (root.Kind != JsonKind.Object)
-            {
-                throw Invalid(kind, path, "it is not a JSON object", null);
-            }
-
-            JsonValue auths = root["auths"];
-            if (auths != null && auths.Kind != JsonKind.Null)
-            {
-                if (auths.Kind != JsonKind.Object)
-                {
-                    throw Invalid(kind, path, "\"auths\" is not an object", null);
-                }
-
-                foreach (KeyValuePair<string, JsonValue> member in auths.Members)
-                {
-                    file._auths.Add(ReadEntry(file, member.Key, member.Value));
-                }
-            }
-
-            JsonValue helpers = root["credHelpers"];
-            if (helpers != null && helpers.Kind != JsonKind.Null)
-            {
-                if (helpers.Kind != JsonKind.Object)
-                {
-                    throw Invalid(kind, path, "\"credHelpers\" is not an object", null);
-                }
-
-                foreach (KeyValuePair<string, JsonValue> member in helpers.Members)
-                {
-                    string helper = member.Value.AsString;
-                    if (helper == null || !s_helperName.IsMatch(helper))
-                    {
-                        throw Invalid(kind, path, "\"credHelpers\" names no valid helper for '" + member.Key + "' (a name like ecr-login, for docker-credential-ecr-login)", null);
-                    }
-
-                    file._helpers.Add(new KeyValuePair<string, string>(member.Key, helper));
-                }
-            }
-
-            JsonValue store = root["credsStore"];
-            if (store != null && store.Kind != JsonKind.Null)
-            {
-                string helper = store.AsString;
-                if (helper == null || (helper.Length > 0 && !s_helperName.IsMatch(helper)))
-                {
-                    throw Invalid(kind, path, "\"credsStore\" is not a helper name (a name like desktop, for docker-credential-desktop)", null);
-                }
-
-                file.CredsStore = helper.Length == 0 ? null : helper;
-            }
-
-            return file;
-        }
 
         /// <summary>The credential helper configured for the registry: its credHelpers entry, else credsStore.</summary>
         public string HelperFor(ImageReference repository)
@@ -215,102 +116,6 @@ namespace StreamLayer.Registry.Auth
 
             return key;
         }
-
-        private static Entry ReadEntry(CredentialFile file, string key, JsonValue value)
-        {
-            if (value.Kind != JsonKind.Object)
-            {
-                throw Invalid(file.Kind, file.Path, "the \"auths\" entry for '" + key + "' is not an object", null);
-            }
-
-            var entry = new Entry { Key = key };
-            entry.IdentityToken = StringMember(file, key, value, "identitytoken");
-            entry.RegistryToken = StringMember(file, key, value, "registrytoken");
-            entry.UserName = StringMember(file, key, value, "username");
-            entry.Password = StringMember(file, key, value, "password");
-            string auth = StringMember(file, key, value, "auth");
-            if (!string.IsNullOrEmpty(auth))
-            {
-                string decoded = DecodeBase64(auth);
-                int colon = decoded?.IndexOf(':') ?? -1;
-                if (colon <= 0)
-                {
-                    throw Invalid(file.Kind, file.Path, "the \"auth\" value of the \"auths\" entry for '" + key + "' is not base64 of user:password", null);
-                }
-
-                entry.UserName = decoded.Substring(0, colon);
-                entry.Password = decoded.Substring(colon + 1);
-            }
-
-            return entry;
-        }
-
-        private static string StringMember(CredentialFile file, string key, JsonValue entry, string name)
-        {
-            JsonValue value = entry[name];
-            if (value == null || value.Kind == JsonKind.Null)
-            {
-                return null;
-            }
-
-            if (value.Kind != JsonKind.String)
-            {
-                throw Invalid(file.Kind, file.Path, "\"" + name + "\" of the \"auths\" entry for '" + key + "' is not a string", null);
-            }
-
-            return value.AsString;
-        }
-
-        private static string DecodeBase64(string text)
-        {
-            string trimmed = text.Trim();
-            if (trimmed.Length % 4 != 0)
-            {
-                trimmed = trimmed.PadRight(trimmed.Length + 4 - (trimmed.Length % 4), '=');
-            }
-
-            try
-            {
-                return new UTF8Encoding(false, true).GetString(Convert.FromBase64String(trimmed));
-            }
-            catch (Exception e) when (e is FormatException || e is ArgumentException)
-            {
-                return null;
-            }
-        }
-
-        /// <summary>Line and column of a JSON error, from the parser's "at character N"; nothing of the text itself.</summary>
-        private static string Where(string text, string parserMessage)
-        {
-            Match match = Regex.Match(parserMessage, @"at character (\d+)");
-            if (!match.Success || !int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int position))
-            {
-                return "the JSON parser stopped";
-            }
-
-            int line = 1;
-            int column = 1;
-            for (int i = 0; i < position && i < text.Length; i++)
-            {
-                if (text[i] == '\n')
-                {
-                    line++;
-                    column = 1;
-                }
-                else
-                {
-                    column++;
-                }
-            }
-
-            return string.Format(CultureInfo.InvariantCulture, "at line {0}, column {1}", line, column);
-        }
-
-        private static RegistryException Invalid(string kind, string path, string why, Exception inner) =>
-            new RegistryException(
-                RegistryFailure.CredentialFileInvalid,
-                "The " + kind + " " + path + " cannot be used: " + why + ". Fix or remove it (docker login and podman login rewrite it).",
-                inner);
 
         private sealed class Entry
         {
