@@ -84,7 +84,7 @@ namespace StreamLayer.Tests
             new RequestSender(
                 new HttpClient(new ScriptedHandler(events, answer)),
                 RegistryCertificates.Find("registry.example.com", null, null),
-                new RegistryOptions { MaximumRetryCount = retries, RetryInterval = TimeSpan.Zero });
+                new SendSettings { Timeout = TimeSpan.FromSeconds(10), MaximumRetryCount = retries, RetryInterval = TimeSpan.Zero, MaximumRetryAfter = TimeSpan.Zero });
 
         private sealed class ScriptedHandler : HttpMessageHandler
         {

@@ -42,7 +42,16 @@ namespace StreamLayer.Registry
             // A loopback registry speaks plain http, as go-containerregistry assumes, unless TLS is set up for it.
             bool tls = !options.PlainHttp && (!repository.IsLoopback || certificates.ConfiguresTls || options.SkipCertificateCheck);
             BaseUri = new Uri((tls ? "https" : "http") + "://" + repository.Registry + "/");
-            _connections = new Connections(BaseUri, certificates, options, handler);
+            var sending = new SendSettings
+            {
+                SkipCertificateCheck = options.SkipCertificateCheck,
+                Timeout = options.Timeout,
+                MaximumRetryCount = options.MaximumRetryCount,
+                RetryInterval = options.RetryInterval,
+                MaximumRetryAfter = options.MaximumRetryAfter,
+                Log = Log,
+            };
+            _connections = new Connections(BaseUri, certificates, sending, handler);
             var credentials = new CredentialLookup(repository, options.Credential, options.CredentialSource, Log);
             var tokens = new TokenClient(_connections, credentials, options.AllowUnencryptedAuthentication, Log);
             _authenticator = new RegistryAuthenticator(BaseUri, options.AllowUnencryptedAuthentication, credentials, tokens, Log);

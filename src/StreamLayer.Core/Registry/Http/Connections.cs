@@ -17,17 +17,17 @@ namespace StreamLayer.Registry.Http
             "StreamLayer/" + typeof(Connections).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0];
 
         private readonly Uri _registry;
-        private readonly RegistryOptions _options;
+        private readonly SendSettings _settings;
         private readonly bool _injectedHandler;
         private readonly Dictionary<string, RequestSender> _otherHosts = new Dictionary<string, RequestSender>(StringComparer.OrdinalIgnoreCase);
 
         /// <param name="handler">A handler for every host (tests); null for real connections.</param>
-        public Connections(Uri registry, RegistryCertificates certificates, RegistryOptions options, HttpMessageHandler handler)
+        public Connections(Uri registry, RegistryCertificates certificates, SendSettings settings, HttpMessageHandler handler)
         {
             _registry = registry;
-            _options = options;
+            _settings = settings;
             _injectedHandler = handler != null;
-            Registry = new RequestSender(NewHttpClient(handler ?? CreateHandler(options, certificates)), certificates, options);
+            Registry = new RequestSender(NewHttpClient(handler ?? CreateHandler(settings, certificates)), certificates, settings);
         }
 
         /// <summary>The registry's connection; requests that follow a Location elsewhere go through it too.</summary>
@@ -46,7 +46,7 @@ namespace StreamLayer.Registry.Http
                 if (!_otherHosts.TryGetValue(uri.Authority, out RequestSender sender))
                 {
                     RegistryCertificates certificates = RegistryCertificates.Find(uri.IsDefaultPort ? uri.Host : uri.Authority, null, null);
-                    sender = new RequestSender(NewHttpClient(CreateHandler(_options, certificates)), certificates, _options);
+                    sender = new RequestSender(NewHttpClient(CreateHandler(_settings, certificates)), certificates, _settings);
                     _otherHosts.Add(uri.Authority, sender);
                 }
 
@@ -68,7 +68,7 @@ namespace StreamLayer.Registry.Http
             }
         }
 
-        private static HttpMessageHandler CreateHandler(RegistryOptions options, RegistryCertificates certificates)
+        private static HttpMessageHandler CreateHandler(SendSettings settings, RegistryCertificates certificates)
         {
             var handler = new HttpClientHandler
             {
@@ -77,7 +77,7 @@ namespace StreamLayer.Registry.Http
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.None,
             };
-            certificates.Configure(handler, options.SkipCertificateCheck);
+            certificates.Configure(handler, settings.SkipCertificateCheck);
             return handler;
         }
 

@@ -19,14 +19,14 @@ namespace StreamLayer.Registry.Http
     {
         private readonly HttpClient _http;
         private readonly RegistryCertificates _certificates;
-        private readonly RegistryOptions _options;
+        private readonly SendSettings _settings;
         private readonly Random _jitter = new Random();
 
-        public RequestSender(HttpClient http, RegistryCertificates certificates, RegistryOptions options)
+        public RequestSender(HttpClient http, RegistryCertificates certificates, SendSettings settings)
         {
             _http = http;
             _certificates = certificates;
-            _options = options;
+            _settings = settings;
         }
 
         /// <summary>
@@ -44,13 +44,13 @@ namespace StreamLayer.Registry.Http
         {
             for (int attempt = 0; ; attempt++)
             {
-                bool mayRetry = attempt < _options.MaximumRetryCount;
+                bool mayRetry = attempt < _settings.MaximumRetryCount;
                 if (beforeAttempt != null)
                 {
                     await beforeAttempt(cancellationToken).ConfigureAwait(false);
                 }
 
-                using (var watchdog = new Watchdog(_options.Timeout, cancellationToken))
+                using (var watchdog = new Watchdog(_settings.Timeout, cancellationToken))
                 {
                     HttpRequestMessage request = create(watchdog);
                     string method = request.Method.Method;
@@ -78,12 +78,12 @@ namespace StreamLayer.Registry.Http
                     {
                         bool timedOut = watchdog.Token.IsCancellationRequested;
                         string what = timedOut
-                            ? "no answer within " + Seconds.Format(_options.Timeout)
+                            ? "no answer within " + Seconds.Format(_settings.Timeout)
                             : "the connection failed: " + Innermost(e).Message;
                         if (mayRetry && canRetry())
                         {
                             TimeSpan wait = Backoff(attempt, null);
-                            Log(string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2}; retrying in {3} ({4} of {5})", method, url, what, Seconds.Format(wait), attempt + 1, _options.MaximumRetryCount));
+                            Log(string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2}; retrying in {3} ({4} of {5})", method, url, what, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
                             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
                             continue;
                         }
@@ -104,7 +104,7 @@ namespace StreamLayer.Registry.Http
                     if (IsRetryableStatus(response.StatusCode) && mayRetry && canRetry())
                     {
                         TimeSpan wait = Backoff(attempt, response.Headers.RetryAfter);
-                        Log(string.Format(CultureInfo.InvariantCulture, "retrying {0} in {1} ({2} of {3})", method, Seconds.Format(wait), attempt + 1, _options.MaximumRetryCount));
+                        Log(string.Format(CultureInfo.InvariantCulture, "retrying {0} in {1} ({2} of {3})", method, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
                         response.Dispose();
                         await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
                         continue;
@@ -117,7 +117,7 @@ namespace StreamLayer.Registry.Http
 
         public void Dispose() => _http.Dispose();
 
-        private void Log(string message) => _options.Log?.Invoke(message);
+        private void Log(string message) => _settings.Log?.Invoke(message);
 
         private TimeSpan Backoff(int attempt, RetryConditionHeaderValue retryAfter)
         {
@@ -125,12 +125,12 @@ namespace StreamLayer.Registry.Http
             if (asked.HasValue)
             {
                 TimeSpan wait = asked.Value < TimeSpan.Zero ? TimeSpan.Zero : asked.Value;
-                return wait > _options.MaximumRetryAfter ? _options.MaximumRetryAfter : wait;
+                return wait > _settings.MaximumRetryAfter ? _settings.MaximumRetryAfter : wait;
             }
 
             double factor = Math.Pow(2, Math.Min(attempt, 10));
             double jitter = 0.9 + 0.2 * NextJitter();
-            return TimeSpan.FromMilliseconds(_options.RetryInterval.TotalMilliseconds * factor * jitter);
+            return TimeSpan.FromMilliseconds(_settings.RetryInterval.TotalMilliseconds * factor * jitter);
         }
 
         private double NextJitter()
