@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using StreamLayer.Registry;
 using StreamLayer.Registry.Auth;
 using Xunit;
 

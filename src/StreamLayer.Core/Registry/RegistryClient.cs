@@ -42,6 +42,7 @@ namespace StreamLayer.Registry
             // A loopback registry speaks plain http, as go-containerregistry assumes, unless TLS is set up for it.
             bool tls = !options.PlainHttp && (!repository.IsLoopback || certificates.ConfiguresTls || options.SkipCertificateCheck);
             BaseUri = new Uri((tls ? "https" : "http") + "://" + repository.Registry + "/");
+            Action<string> log = Log;
             var sending = new SendSettings
             {
                 SkipCertificateCheck = options.SkipCertificateCheck,
@@ -49,12 +50,12 @@ namespace StreamLayer.Registry
                 MaximumRetryCount = options.MaximumRetryCount,
                 RetryInterval = options.RetryInterval,
                 MaximumRetryAfter = options.MaximumRetryAfter,
-                Log = Log,
+                Log = log,
             };
             _connections = new Connections(BaseUri, certificates, sending, handler);
-            var credentials = new CredentialLookup(repository, options.Credential, options.CredentialSource, Log);
-            var tokens = new TokenClient(_connections, credentials, options.AllowUnencryptedAuthentication, Log);
-            _authenticator = new RegistryAuthenticator(BaseUri, options.AllowUnencryptedAuthentication, credentials, tokens, Log);
+            var credentials = new CredentialLookup(repository, options.Credential, options.CredentialSource, log);
+            var tokens = new TokenClient(_connections, credentials, options.AllowUnencryptedAuthentication, log);
+            _authenticator = new RegistryAuthenticator(BaseUri, options.AllowUnencryptedAuthentication, credentials, tokens, log);
             _authenticator.SetScope(RepositoryScopeResource, _repositoryActions);
             _prepareAuthorization = _authenticator.PrepareAsync;
         }
