@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Images;
 
 namespace StreamLayer.Commands
 {

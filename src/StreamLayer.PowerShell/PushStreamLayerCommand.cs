@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Auth;
+using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Images;
 
 namespace StreamLayer.Commands
 {
@@ -146,7 +149,7 @@ namespace StreamLayer.Commands
             });
         }
 
-        internal override ILayerSink OpenSink(LayerSource source) => new BlobUpload(_client);
+        internal override ILayerSink OpenSink(LayerSource source) => new RegistrySink(_client);
 
         internal override bool ShouldStart(LayerSource source) =>
             ShouldProcess(source.Description + " to " + _repository.Name, "Push layer");

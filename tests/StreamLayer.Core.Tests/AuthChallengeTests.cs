@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using StreamLayer.Registry;
+using StreamLayer.Registry.Auth;
 using Xunit;
 
 namespace StreamLayer.Tests

@@ -4,6 +4,7 @@ using System.IO;
 using System.Text;
 using System.Threading;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Auth;
 using Xunit;
 
 namespace StreamLayer.Tests

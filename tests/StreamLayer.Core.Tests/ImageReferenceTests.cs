@@ -1,5 +1,7 @@
 using System;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Http;
+using StreamLayer.Registry.Json;
 using Xunit;
 
 namespace StreamLayer.Tests
@@ -71,7 +73,7 @@ namespace StreamLayer.Tests
         [InlineData("http://h/v2/", "http://h/v2/")]
         public void RedactsCredentialsAndQueryValues(string url, string expected)
         {
-            Assert.Equal(expected, RegistryClient.Redact(new Uri(url)));
+            Assert.Equal(expected, RedactedUrl.Of(new Uri(url)));
         }
     }
 

@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Auth;
 using Xunit;
 
 namespace StreamLayer.Tests

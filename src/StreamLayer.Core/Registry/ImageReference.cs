@@ -7,7 +7,7 @@ namespace StreamLayer.Registry
     /// A registry, repository and optional tag or digest, parsed and normalised as docker does:
     /// "ubuntu" is index.docker.io/library/ubuntu; a first component with '.' or ':', or "localhost", is a registry.
     /// </summary>
-    public sealed class ImageReference
+    internal sealed class ImageReference
     {
         public const string DockerHub = "index.docker.io";
 

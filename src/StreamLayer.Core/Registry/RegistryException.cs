@@ -90,38 +90,5 @@ namespace StreamLayer.Registry
                 Url = Url,
                 Errors = Errors,
             };
-
-        internal static RegistryFailure Classify(HttpStatusCode status, string code)
-        {
-            switch (code)
-            {
-                case "UNAUTHORIZED": return RegistryFailure.Unauthorized;
-                case "DENIED": return RegistryFailure.Denied;
-                case "NAME_UNKNOWN": return RegistryFailure.NameUnknown;
-                case "NAME_INVALID": return RegistryFailure.NameInvalid;
-                case "DIGEST_INVALID":
-                case "SIZE_INVALID":
-                case "BLOB_UPLOAD_INVALID":
-                case "BLOB_UPLOAD_UNKNOWN":
-                case "BLOB_UNKNOWN":
-                case "MANIFEST_INVALID":
-                case "MANIFEST_BLOB_UNKNOWN":
-                case "MANIFEST_UNKNOWN":
-                    return RegistryFailure.BlobRejected;
-                case "UNSUPPORTED": return RegistryFailure.Unsupported;
-                case "TOOMANYREQUESTS": return RegistryFailure.TooManyRequests;
-            }
-
-            switch ((int)status)
-            {
-                case 401: return RegistryFailure.Unauthorized;
-                case 403: return RegistryFailure.Denied;
-                case 404: return RegistryFailure.NameUnknown;
-                case 405: return RegistryFailure.Unsupported;
-                case 408: return RegistryFailure.Timeout;
-                case 429: return RegistryFailure.TooManyRequests;
-                default: return (int)status >= 500 ? RegistryFailure.Unavailable : RegistryFailure.Rejected;
-            }
-        }
     }
 }

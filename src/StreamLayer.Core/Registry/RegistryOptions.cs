@@ -1,19 +1,10 @@
 using System;
+using StreamLayer.Registry.Auth;
 
 namespace StreamLayer.Registry
 {
-    /// <summary>How a blob's bytes travel to the registry.</summary>
-    public enum UploadMode
-    {
-        /// <summary>One PATCH whose body is the whole blob, sent as it is produced (what docker, skopeo and go-containerregistry do).</summary>
-        Stream,
-
-        /// <summary>PATCH requests of ChunkSize bytes with Content-Range, each retried on its own (for registries and proxies that cap request size).</summary>
-        Chunked,
-    }
-
     /// <summary>How to talk to a registry.</summary>
-    public sealed class RegistryOptions
+    internal sealed class RegistryOptions
     {
         /// <summary>Talk http instead of https to a registry that is not on this machine (loopback registries always get http).</summary>
         public bool PlainHttp { get; set; }

@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Generic;
 using StreamLayer.Registry;
+using StreamLayer.Registry.Images;
 
 namespace StreamLayer
 {
     /// <summary>A layer that is in a registry: its digests and sizes, and where it is.</summary>
     public sealed class PushedLayer
     {
-        public PushedLayer(LayerDigest layer, ImageReference repository, PublishedImage image = null, string mediaTypeInManifest = null)
+        internal PushedLayer(LayerDigest layer, ImageReference repository, PublishedImage image = null, string mediaTypeInManifest = null)
         {
             Digest = layer.Digest;
             DiffId = layer.DiffId;

@@ -1,7 +1,7 @@
 using System;
 using System.Text;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Auth
 {
     /// <summary>
     /// Credentials for one registry: a user name and password, an identity token (an OAuth2 refresh token, what
@@ -9,7 +9,7 @@ namespace StreamLayer.Registry
     /// registry token to send as it is. The secret is never shown: ToString and the public properties name only
     /// the user and where the credentials came from.
     /// </summary>
-    public sealed class RegistryCredential
+    internal sealed class RegistryCredential
     {
         /// <summary>The user name credential helpers give with an identity token.</summary>
         public const string IdentityTokenUser = "<token>";
@@ -98,20 +98,10 @@ namespace StreamLayer.Registry
         }
     }
 
-    public enum RegistryCredentialKind
+    internal enum RegistryCredentialKind
     {
         Password,
         IdentityToken,
         RegistryToken,
-    }
-
-    /// <summary>Finds stored credentials for a registry, e.g. in docker's and podman's config files.</summary>
-    public interface IRegistryCredentialSource
-    {
-        /// <summary>The places looked in, for messages: "docker config /home/me/.docker/config.json, ...".</summary>
-        string Description { get; }
-
-        /// <summary>The credentials stored for the repository's registry, or null when there are none.</summary>
-        System.Threading.Tasks.Task<RegistryCredential> FindAsync(ImageReference repository, System.Threading.CancellationToken cancellationToken);
     }
 }

@@ -7,8 +7,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Json;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Auth
 {
     /// <summary>
     /// Runs docker-credential-&lt;name&gt; get, as docker does: the server URL on standard input, a JSON object
@@ -129,7 +130,7 @@ namespace StreamLayer.Registry
         }
 
         /// <summary>The helper's full path, found on PATH (with PATHEXT's extensions on Windows); null when it is not there.</summary>
-        internal static string FindOnPath(string name)
+        private static string FindOnPath(string name)
         {
             bool windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
             string[] extensions = windows

@@ -4,13 +4,10 @@ using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Net.Security;
-using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Http
 {
     /// <summary>
     /// The extra certificate authorities and client certificates for one host, found as docker and podman find
@@ -19,7 +16,7 @@ namespace StreamLayer.Registry
     /// /etc/docker/certs.d), or a folder given by the caller. A server certificate is trusted when the system
     /// trusts it, or when its chain leads to one of the extra CAs.
     /// </summary>
-    public sealed class RegistryCertificates
+    internal sealed class RegistryCertificates
     {
         private const X509ChainStatusFlags Tolerated =
             X509ChainStatusFlags.NoError | X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain
@@ -54,9 +51,9 @@ namespace StreamLayer.Registry
         internal string LastRejection => _lastRejection;
 
         /// <summary>The certs.d roots searched, in order: user folders before system ones.</summary>
-        public static IReadOnlyList<string> DefaultRoots(Func<string, string> environment = null)
+        private static IReadOnlyList<string> DefaultRoots()
         {
-            Func<string, string> variable = environment ?? Environment.GetEnvironmentVariable;
+            Func<string, string> variable = Environment.GetEnvironmentVariable;
             bool windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
             string home = windows ? variable("USERPROFILE") : variable("HOME");
             if (string.IsNullOrEmpty(home))
@@ -91,7 +88,7 @@ namespace StreamLayer.Registry
         /// certs.d roots, as skopeo's --cert-dir), else from the first &lt;root&gt;/&lt;host&gt; folder that exists.
         /// <paramref name="clientCertificate"/>, when given, replaces the folder's client certificates.
         /// </summary>
-        public static RegistryCertificates Find(string host, string folder, X509Certificate2 clientCertificate, IEnumerable<string> roots = null)
+        public static RegistryCertificates Find(string host, string folder, X509Certificate2 clientCertificate)
         {
             string found = folder;
             if (found != null && !Directory.Exists(found))
@@ -101,7 +98,7 @@ namespace StreamLayer.Registry
 
             if (found == null)
             {
-                foreach (string root in roots ?? DefaultRoots())
+                foreach (string root in DefaultRoots())
                 {
                     string candidate;
                     try
@@ -125,7 +122,7 @@ namespace StreamLayer.Registry
             var clients = new X509Certificate2Collection();
             if (found != null)
             {
-                ReadFolder(found, authorities, clients);
+                CertificateFiles.ReadFolder(found, authorities, clients);
             }
 
             if (clientCertificate != null)
@@ -223,118 +220,6 @@ namespace StreamLayer.Registry
                 X509Certificate2 top = chain.ChainElements.Count > 0 ? chain.ChainElements[chain.ChainElements.Count - 1].Certificate : certificate;
                 _lastRejection = "its certificate (" + certificate.Subject + ") leads to " + top.Issuer + ", which is neither trusted by this system nor one of the CAs in " + Folder;
                 return false;
-            }
-        }
-
-        private static void ReadFolder(string folder, X509Certificate2Collection authorities, X509Certificate2Collection clients)
-        {
-            string[] files;
-            try
-            {
-                files = Directory.GetFiles(folder).OrderBy(f => f, StringComparer.Ordinal).ToArray();
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new RegistryException(RegistryFailure.CertificateInvalid, "The certificate folder " + folder + " cannot be read: " + e.Message, e);
-            }
-
-            foreach (string file in files)
-            {
-                string extension = Path.GetExtension(file);
-                if (extension.Equals(".crt", StringComparison.OrdinalIgnoreCase))
-                {
-                    authorities.AddRange(ReadCertificates(file));
-                }
-                else if (extension.Equals(".cert", StringComparison.OrdinalIgnoreCase))
-                {
-                    string key = Path.ChangeExtension(file, ".key");
-                    if (!File.Exists(key))
-                    {
-                        throw new RegistryException(RegistryFailure.CertificateInvalid, "The client certificate " + file + " has no key: " + Path.GetFileName(key) + " is missing beside it.");
-                    }
-
-                    clients.Add(ReadClientCertificate(file, key));
-                }
-                else if (extension.Equals(".key", StringComparison.OrdinalIgnoreCase) && !File.Exists(Path.ChangeExtension(file, ".cert")))
-                {
-                    throw new RegistryException(RegistryFailure.CertificateInvalid, "The key " + file + " has no client certificate: " + Path.GetFileName(Path.ChangeExtension(file, ".cert")) + " is missing beside it.");
-                }
-            }
-        }
-
-        /// <summary>Every certificate of a PEM bundle, or the one certificate of a DER file.</summary>
-        internal static X509Certificate2Collection ReadCertificates(string file)
-        {
-            const string begin = "-----BEGIN CERTIFICATE-----";
-            const string end = "-----END CERTIFICATE-----";
-            var certificates = new X509Certificate2Collection();
-            try
-            {
-                byte[] bytes = File.ReadAllBytes(file);
-                string text = Encoding.ASCII.GetString(bytes);
-                int start = text.IndexOf(begin, StringComparison.Ordinal);
-                if (start < 0)
-                {
-                    certificates.Add(new X509Certificate2(bytes));
-                    return certificates;
-                }
-
-                while (start >= 0)
-                {
-                    int stop = text.IndexOf(end, start, StringComparison.Ordinal);
-                    if (stop < 0)
-                    {
-                        throw new FormatException("a PEM certificate has no END line");
-                    }
-
-                    string base64 = text.Substring(start + begin.Length, stop - start - begin.Length);
-                    certificates.Add(new X509Certificate2(Convert.FromBase64String(base64)));
-                    start = text.IndexOf(begin, stop, StringComparison.Ordinal);
-                }
-
-                return certificates;
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is CryptographicException || e is FormatException)
-            {
-                throw new RegistryException(RegistryFailure.CertificateInvalid, "The CA certificate file " + file + " cannot be loaded: " + e.Message, e);
-            }
-        }
-
-        /// <summary>
-        /// A PEM certificate and its PEM private key. netstandard2.0 cannot read PEM keys; .NET 5 and later
-        /// (PowerShell 7) can, through X509Certificate2.CreateFromPemFile, reached by reflection.
-        /// </summary>
-        internal static X509Certificate2 ReadClientCertificate(string certificateFile, string keyFile)
-        {
-            MethodInfo fromPem = typeof(X509Certificate2).GetMethod(
-                "CreateFromPemFile",
-                BindingFlags.Public | BindingFlags.Static,
-                null,
-                new[] { typeof(string), typeof(string) },
-                null);
-            if (fromPem == null)
-            {
-                throw new RegistryException(
-                    RegistryFailure.CertificateInvalid,
-                    "The client certificate " + certificateFile + " has a PEM key, which this PowerShell cannot read (PowerShell 7 can). " +
-                    "Convert the pair to a .pfx (openssl pkcs12 -export -in client.cert -inkey client.key -out client.pfx) and pass it with -Certificate (Get-PfxCertificate client.pfx).");
-            }
-
-            try
-            {
-                using (var pem = (X509Certificate2)fromPem.Invoke(null, new object[] { certificateFile, keyFile }))
-                {
-                    // A key read from PEM is ephemeral, which Windows' TLS stack cannot use: a PKCS#12 round trip keeps it usable everywhere.
-                    return new X509Certificate2(pem.Export(X509ContentType.Pkcs12));
-                }
-            }
-            catch (TargetInvocationException e) when (e.InnerException != null)
-            {
-                throw new RegistryException(RegistryFailure.CertificateInvalid, "The client certificate " + certificateFile + " and key " + keyFile + " cannot be loaded: " + e.InnerException.Message, e.InnerException);
-            }
-            catch (CryptographicException e)
-            {
-                throw new RegistryException(RegistryFailure.CertificateInvalid, "The client certificate " + certificateFile + " and key " + keyFile + " cannot be loaded: " + e.Message, e);
             }
         }
 

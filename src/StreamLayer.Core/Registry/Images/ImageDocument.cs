@@ -1,95 +1,15 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Security.Cryptography;
+using StreamLayer.Registry.Json;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Images
 {
-    /// <summary>The manifest, config and index media types of the two image formats.</summary>
-    public static class ImageMediaTypes
-    {
-        public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-        public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
-        public const string DockerConfig = "application/vnd.docker.container.image.v1+json";
-        public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-        public const string OciIndex = "application/vnd.oci.image.index.v1+json";
-        public const string OciConfig = "application/vnd.oci.image.config.v1+json";
-
-        public static bool IsIndex(string mediaType) => mediaType == DockerManifestList || mediaType == OciIndex;
-
-        public static bool IsManifest(string mediaType) => mediaType == DockerManifest || mediaType == OciManifest;
-
-        public static string ConfigFor(string manifestMediaType) => manifestMediaType == DockerManifest ? DockerConfig : OciConfig;
-
-        /// <summary>What a registry is asked for when a manifest or index is fetched.</summary>
-        public static readonly string[] Accepted = { OciIndex, DockerManifestList, OciManifest, DockerManifest };
-    }
-
-    /// <summary>An os/architecture[/variant] platform, as docker writes it: linux/amd64, linux/arm64/v8.</summary>
-    public sealed class ImagePlatform
-    {
-        private ImagePlatform(string os, string architecture, string variant)
-        {
-            Os = os;
-            Architecture = architecture;
-            Variant = variant;
-        }
-
-        public string Os { get; }
-
-        public string Architecture { get; }
-
-        public string Variant { get; }
-
-        public static ImagePlatform Parse(string text)
-        {
-            string[] parts = (text ?? string.Empty).Split('/');
-            if (parts.Length < 2 || parts.Length > 3 || Array.Exists(parts, p => p.Length == 0))
-            {
-                throw new FormatException("'" + text + "' is not a platform: write os/architecture or os/architecture/variant, e.g. linux/amd64 or linux/arm64/v8.");
-            }
-
-            return new ImagePlatform(parts[0].ToLowerInvariant(), parts[1].ToLowerInvariant(), parts.Length == 3 ? parts[2].ToLowerInvariant() : null);
-        }
-
-        /// <summary>Whether an index entry's platform object is this one (a missing variant matches arm64's v8 default).</summary>
-        public bool Matches(JsonValue platform)
-        {
-            if (platform == null || platform["os"]?.AsString != Os || platform["architecture"]?.AsString != Architecture)
-            {
-                return false;
-            }
-
-            string variant = platform["variant"]?.AsString;
-            if (Variant == null)
-            {
-                return variant == null || (Architecture == "arm64" && variant == "v8");
-            }
-
-            return Variant == variant || (variant == null && Architecture == "arm64" && Variant == "v8");
-        }
-
-        public override string ToString() => Os + "/" + Architecture + (Variant != null ? "/" + Variant : string.Empty);
-    }
-
-    /// <summary>A blob's descriptor as JSON: mediaType, size, digest, and whatever else it carried.</summary>
-    public static class Descriptor
-    {
-        public static JsonValue Create(string mediaType, long size, string digest) =>
-            JsonValue.NewObject().Set("mediaType", mediaType).Set("size", size).Set("digest", digest);
-
-        public static string DigestOf(JsonValue descriptor) => descriptor["digest"]?.AsString;
-
-        public static long SizeOf(JsonValue descriptor) => descriptor["size"]?.AsInt64 ?? -1;
-
-        public static string Sha256(byte[] bytes) => Sha256Digest.Of(bytes);
-    }
-
     /// <summary>
     /// Builds an image's config and manifest from a base (or scratch) and the layers appended to it. Every
     /// byte depends only on the inputs, so the same base, layers, platform and time give the same digests.
     /// </summary>
-    public static class ImageDocument
+    internal static class ImageDocument
     {
         /// <summary>The time written when none is given: the Unix epoch, as reproducible builds (ko, apko) use.</summary>
         public static readonly DateTimeOffset DefaultCreated = new DateTimeOffset(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -1,67 +1,12 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Text;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Auth
 {
-    /// <summary>
-    /// One challenge of a WWW-Authenticate header (RFC 7235): a scheme and its parameters, e.g.
-    /// Bearer realm="https://auth.example.com/token",service="registry",scope="repository:team/app:pull".
-    /// </summary>
-    public sealed class AuthChallenge
+    /// <summary>The WWW-Authenticate grammar of RFC 7235: challenges, their parameters (token or quoted) and token68.</summary>
+    internal sealed partial class AuthChallenge
     {
-        private readonly Dictionary<string, string> _parameters;
-
-        private AuthChallenge(string scheme, Dictionary<string, string> parameters)
-        {
-            Scheme = scheme;
-            _parameters = parameters;
-        }
-
-        public string Scheme { get; }
-
-        public bool IsBearer => Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase);
-
-        public bool IsBasic => Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase);
-
-        public IReadOnlyDictionary<string, string> Parameters => _parameters;
-
-        /// <summary>The token endpoint of a Bearer challenge.</summary>
-        public Uri Realm => Uri.TryCreate(this["realm"], UriKind.Absolute, out Uri realm) ? realm : null;
-
-        public string Service => this["service"];
-
-        /// <summary>The scopes the registry asks for (the scope parameter holds them separated by spaces).</summary>
-        public IReadOnlyList<string> Scopes =>
-            (this["scope"] ?? string.Empty).Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
-
-        /// <summary>The error parameter, e.g. insufficient_scope or invalid_token.</summary>
-        public string Error => this["error"];
-
-        public string this[string name] => _parameters.TryGetValue(name, out string value) ? value : null;
-
-        /// <summary>The scheme and parameter names, without values (a scope is harmless, but a nonce need not be shown).</summary>
-        public override string ToString() =>
-            Scheme + (_parameters.Count == 0 ? string.Empty : " " + string.Join(",", _parameters.Keys));
-
-        /// <summary>
-        /// Parses the values of every WWW-Authenticate header of an answer. Throws FormatException that says what
-        /// is wrong (without quoting the header) when a value does not follow the grammar.
-        /// </summary>
-        public static IReadOnlyList<AuthChallenge> Parse(IEnumerable<string> headerValues)
-        {
-            var challenges = new List<AuthChallenge>();
-            foreach (string value in headerValues ?? Enumerable.Empty<string>())
-            {
-                challenges.AddRange(new Parser(value ?? string.Empty).ParseAll());
-            }
-
-            return challenges;
-        }
-
-        public static IReadOnlyList<AuthChallenge> Parse(string headerValue) => Parse(new[] { headerValue });
-
         private sealed class Parser
         {
             private readonly string _text;

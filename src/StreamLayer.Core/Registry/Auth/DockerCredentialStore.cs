@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace StreamLayer.Registry
+namespace StreamLayer.Registry.Auth
 {
     /// <summary>
     /// The credentials that docker login and podman login leave behind, looked up as those tools do. First the
@@ -16,7 +16,7 @@ namespace StreamLayer.Registry
     /// ~/.config/containers/auth.json) the same way, where a key may also name a repository.
     /// The first source with credentials wins. Files are read when credentials are first needed.
     /// </summary>
-    public sealed class DockerCredentialStore : IRegistryCredentialSource
+    internal sealed class DockerCredentialStore : IRegistryCredentialSource
     {
         private readonly TimeSpan _helperTimeout;
         private readonly Action<string> _log;

@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Threading;
+using System.Threading.Tasks;
+using StreamLayer.Registry.Http;
+using StreamLayer.Registry.Json;
+
+namespace StreamLayer.Registry.Auth
+{
+    /// <summary>
+    /// Asks a Bearer challenge's token server (its realm) for a token: OAuth2 POST when there are credentials,
+    /// GET otherwise or as the fallback, and reads its answer. The server's own words reach a message only
+    /// scrubbed of the secret it may have echoed.
+    /// </summary>
+    internal sealed class TokenClient
+    {
+        private const string Step = "Getting a token from the registry's token server";
+        private static readonly TimeSpan s_defaultLifetime = TimeSpan.FromSeconds(60);
+
+        private readonly Connections _connections;
+        private readonly CredentialLookup _credentials;
+        private readonly bool _allowUnencrypted;
+        private readonly Action<string> _log;
+
+        /// <param name="connections">Where the token server is reached (its own host's connection).</param>
+        /// <param name="credentials">For the advice when the server gives nothing anonymously.</param>
+        public TokenClient(Connections connections, CredentialLookup credentials, bool allowUnencryptedAuthentication, Action<string> log)
+        {
+            _connections = connections;
+            _credentials = credentials;
+            _allowUnencrypted = allowUnencryptedAuthentication;
+            _log = log;
+        }
+
+        /// <summary>A token for <paramref name="scopes"/> (separated by spaces) and how long it lasts.</summary>
+        public async Task<(string Token, TimeSpan Lifetime)> FetchAsync(AuthChallenge challenge, RegistryCredential credential, string scopes, CancellationToken cancellationToken)
+        {
+            Uri realm = challenge.Realm;
+            string[] scopeList = scopes.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            if (credential != null)
+            {
+                CredentialTransport.EnsureEncrypted(Step, realm, "the token server", _allowUnencrypted);
+            }
+
+            HttpResponseMessage response = null;
+            try
+            {
+                if (credential != null && credential.Kind != RegistryCredentialKind.RegistryToken)
+                {
+                    var form = new List<KeyValuePair<string, string>>();
+                    if (credential.Kind == RegistryCredentialKind.IdentityToken)
+                    {
+                        form.Add(new KeyValuePair<string, string>("grant_type", "refresh_token"));
+                        form.Add(new KeyValuePair<string, string>("refresh_token", credential.IdentityToken));
+                    }
+                    else
+                    {
+                        form.Add(new KeyValuePair<string, string>("grant_type", "password"));
+                        form.Add(new KeyValuePair<string, string>("username", credential.UserName));
+                        form.Add(new KeyValuePair<string, string>("password", credential.Password));
+                    }
+
+                    if (challenge.Service != null)
+                    {
+                        form.Add(new KeyValuePair<string, string>("service", challenge.Service));
+                    }
+
+                    form.Add(new KeyValuePair<string, string>("scope", string.Join(" ", scopeList)));
+                    form.Add(new KeyValuePair<string, string>("client_id", "streamlayer"));
+                    response = await SendAsync(realm, () => new HttpRequestMessage(HttpMethod.Post, realm) { Content = new FormUrlEncodedContent(form) }, cancellationToken).ConfigureAwait(false);
+
+                    int status = (int)response.StatusCode;
+                    if (credential.Kind == RegistryCredentialKind.Password && (status == 400 || status == 401 || status == 404 || status == 405))
+                    {
+                        // Not every token server speaks OAuth2; all of them take GET with basic credentials.
+                        _log("the token server answered the OAuth2 request with " + status + "; asking it with GET and basic credentials");
+                        response.Dispose();
+                        response = null;
+                    }
+                }
+
+                if (response == null)
+                {
+                    Uri uri = TokenUri(realm, challenge.Service, scopeList, credential?.Kind == RegistryCredentialKind.Password ? credential.UserName : null);
+                    response = await SendAsync(
+                        realm,
+                        () =>
+                        {
+                            var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                            if (credential?.Kind == RegistryCredentialKind.Password)
+                            {
+                                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.BasicParameter);
+                            }
+
+                            return request;
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                }
+
+                return await ReadAsync(response, realm, credential, scopes).ConfigureAwait(false);
+            }
+            finally
+            {
+                response?.Dispose();
+            }
+        }
+
+        private async Task<HttpResponseMessage> SendAsync(Uri realm, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await _connections.For(realm).SendAsync(Step, _ => create(), () => true, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RegistryException e) when (e.Failure == RegistryFailure.ConnectionFailed || e.Failure == RegistryFailure.Timeout)
+            {
+                throw new RegistryException(
+                    RegistryFailure.TokenRealmUnreachable,
+                    "The registry sends clients to the token server " + RedactedUrl.Of(realm) + " for a token, and it cannot be reached: " + e.Message,
+                    e)
+                { Method = e.Method, Url = e.Url };
+            }
+        }
+
+        private async Task<(string, TimeSpan)> ReadAsync(HttpResponseMessage response, Uri realm, RegistryCredential credential, string scopes)
+        {
+            int status = (int)response.StatusCode;
+            if (status == 401)
+            {
+                RegistryException answer = await ErrorAnswer.ReadAsync(Step, response).ConfigureAwait(false);
+
+                // No inner exception: the token server's own text is shown only scrubbed of secrets (Said).
+                throw credential != null
+                    ? answer.Rephrased(RegistryFailure.AuthenticationFailed, Step + ": the token server " + RedactedUrl.Of(realm) + " refused " + credential + ": the user name or password (or token) is wrong" + Said(answer, credential), null)
+                    : answer.Rephrased(RegistryFailure.Unauthorized, Step + ": the token server " + RedactedUrl.Of(realm) + " gives no anonymous token for " + scopes + Said(answer, credential) + " " + _credentials.NoneFoundAdvice, null);
+            }
+
+            if (status == 403)
+            {
+                RegistryException answer = await ErrorAnswer.ReadAsync(Step, response).ConfigureAwait(false);
+                throw answer.Rephrased(RegistryFailure.Denied, Step + ": the token server " + RedactedUrl.Of(realm) + " denied " + scopes + " to " + (credential?.ToString() ?? "an anonymous client") + Said(answer, credential), null);
+            }
+
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                throw await ErrorAnswer.ReadAsync(Step, response).ConfigureAwait(false);
+            }
+
+            string body = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            if (!JsonValue.TryParse(body, out JsonValue json) || json.Kind != JsonKind.Object)
+            {
+                throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " is not a JSON object.");
+            }
+
+            string token = json["token"]?.AsString;
+            if (string.IsNullOrEmpty(token))
+            {
+                token = json["access_token"]?.AsString;
+            }
+
+            if (string.IsNullOrEmpty(token))
+            {
+                throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " holds no token.");
+            }
+
+            long? seconds = json["expires_in"]?.AsInt64;
+            TimeSpan lifetime = seconds > 0 ? TimeSpan.FromSeconds(seconds.Value) : s_defaultLifetime;
+            _log(string.Format(
+                CultureInfo.InvariantCulture,
+                "got a token for {0} from {1} ({2}valid for {3})",
+                scopes,
+                RedactedUrl.Of(realm),
+                credential == null ? "anonymous, " : string.Empty,
+                Seconds.Format(lifetime)));
+            return (token, lifetime);
+        }
+
+        /// <summary>" (it answered 401 Unauthorized: CODE: message)." from a token server's error answer, with any secret it echoed blanked out.</summary>
+        private static string Said(RegistryException answer, RegistryCredential credential)
+        {
+            string errors = string.Join("; ", answer.Errors.Select(e => (e.Key ?? "?") + ": " + e.Value));
+            string text = " (it answered " + (int?)answer.StatusCode + (errors.Length > 0 ? ": " + errors : string.Empty) + ").";
+            if (credential == null)
+            {
+                return text;
+            }
+
+            foreach (string secret in new[] { credential.Password, credential.IdentityToken, credential.RegistryToken, credential.Kind == RegistryCredentialKind.Password ? credential.BasicParameter : null })
+            {
+                if (!string.IsNullOrEmpty(secret))
+                {
+                    text = text.Replace(secret, "***");
+                    text = text.Replace(Uri.EscapeDataString(secret), "***");
+                }
+            }
+
+            return text;
+        }
+
+        private static Uri TokenUri(Uri realm, string service, IEnumerable<string> scopes, string account)
+        {
+            var query = new List<string>();
+            string existing = realm.Query.TrimStart('?');
+            if (existing.Length > 0)
+            {
+                query.Add(existing);
+            }
+
+            if (service != null)
+            {
+                query.Add("service=" + Uri.EscapeDataString(service));
+            }
+
+            foreach (string scope in scopes)
+            {
+                query.Add("scope=" + Uri.EscapeDataString(scope));
+            }
+
+            if (account != null)
+            {
+                query.Add("account=" + Uri.EscapeDataString(account));
+            }
+
+            var builder = new UriBuilder(realm) { Query = string.Join("&", query) };
+            return builder.Uri;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using System.IO;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace StreamLayer.Registry.Blobs
+{
+    /// <summary>Blobs that travel whole: a small one uploaded in one request (a config), or one copied from a repository of any registry.</summary>
+    internal static class BlobTransfer
+    {
+        /// <summary>Uploads a small blob in one request after opening the session.</summary>
+        public static Task UploadAsync(RegistryClient target, byte[] bytes, CancellationToken cancellationToken) =>
+            UploadAsync(target, Sha256Digest.Of(bytes), bytes.Length, () => new ByteArrayContent(bytes), replayable: true, cancellationToken);
+
+        /// <summary>Streams a blob from one repository into another (any registries), checking digest and size on arrival.</summary>
+        public static async Task CopyAsync(RegistryClient source, RegistryClient target, string digest, long size, CancellationToken cancellationToken)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    using (HttpResponseMessage blob = await RepositoryBlobs.GetAsync(source, digest, cancellationToken).ConfigureAwait(false))
+                    {
+                        long length = blob.Content.Headers.ContentLength ?? size;
+                        Stream body = await blob.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                        await UploadAsync(target, digest, length, () => new StreamContent(body, 1 << 20), replayable: false, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+                catch (Exception e) when ((e is IOException || e is HttpRequestException || (e is RegistryException r && (r.Failure == RegistryFailure.ConnectionFailed || r.Failure == RegistryFailure.Timeout)))
+                    && attempt < target.Options.MaximumRetryCount && !cancellationToken.IsCancellationRequested)
+                {
+                    target.Log("copying " + digest + " failed (" + e.Message + "); copying it again");
+                }
+            }
+        }
+
+        private static async Task UploadAsync(RegistryClient target, string digest, long size, Func<HttpContent> body, bool replayable, CancellationToken cancellationToken)
+        {
+            const string finish = "Uploading a blob";
+            UploadSession session = await UploadSession.OpenAsync(target, "Starting an upload", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await session.PutBlobAsync(finish, digest, size, body, replayable, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                await session.AbandonAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            if (!await RepositoryBlobs.ExistsAsync(target, digest, size, cancellationToken).ConfigureAwait(false))
+            {
+                throw new RegistryException(RegistryFailure.ProtocolError, finish + ": the registry accepted " + digest + " but does not hold it.");
+            }
+        }
+    }
+}

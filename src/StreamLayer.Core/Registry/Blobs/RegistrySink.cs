@@ -1,0 +1,76 @@
+using System;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace StreamLayer.Registry.Blobs
+{
+    /// <summary>
+    /// Uploads one layer's blob while the encoder produces it, following the OCI distribution push flow:
+    /// POST to open a session, PATCH the bytes (one streamed request, or Content-Range chunks), PUT with the
+    /// digest, then HEAD to confirm the registry holds that digest at that size. A session that cannot finish
+    /// is cancelled with DELETE, so no blob appears under any digest.
+    /// </summary>
+    internal sealed class RegistrySink : ILayerSink
+    {
+        private readonly RegistryClient _client;
+        private readonly UploadedBytes _uploaded = new UploadedBytes();
+
+        public RegistrySink(RegistryClient client)
+        {
+            _client = client ?? throw new ArgumentNullException(nameof(client));
+        }
+
+        /// <summary>Compressed bytes sent to the registry so far (in chunked mode: acknowledged by it).</summary>
+        public long BytesUploaded => _uploaded.Count;
+
+        /// <summary>The layer as the registry confirmed it, once the upload is complete.</summary>
+        public LayerDigest Layer { get; private set; }
+
+        /// <summary>Reads the blob to its end and pushes it. Cancels the session on any failure.</summary>
+        public async Task ConsumeAsync(IBlobSource source, CancellationToken cancellationToken)
+        {
+            if (source == null)
+            {
+                throw new ArgumentNullException(nameof(source));
+            }
+
+            UploadSession session = await UploadSession.OpenAsync(_client, "Starting the upload", cancellationToken).ConfigureAwait(false);
+            var cursor = new BlobCursor(source);
+            try
+            {
+                if (_client.Options.UploadMode == UploadMode.Stream)
+                {
+                    await new StreamedUpload(_client, session, _uploaded).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await new ChunkedUpload(_client, session, _uploaded, _client.Options.ChunkSize).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
+                }
+
+                // A streamed body ends early, and cleanly, when the source fails; the session is then cancelled below.
+                cursor.ThrowIfFailed();
+                LayerDigest layer = source.Layer;
+                await session.FinishAsync(layer, cancellationToken).ConfigureAwait(false);
+                if (!await RepositoryBlobs.ExistsAsync(_client, layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false))
+                {
+                    throw new RegistryException(RegistryFailure.ProtocolError, "Confirming the blob: the registry accepted the upload but has no blob " + layer.Digest + ".");
+                }
+
+                Layer = layer;
+            }
+            catch (Exception e)
+            {
+                await session.CancelAsync().ConfigureAwait(false);
+
+                // The source's own failure (bad input, Ctrl+C) is the cause; an HTTP error that followed from it is not.
+                if (cursor.Failure != null && cursor.Failure != e)
+                {
+                    ExceptionDispatchInfo.Capture(cursor.Failure).Throw();
+                }
+
+                throw;
+            }
+        }
+    }
+}

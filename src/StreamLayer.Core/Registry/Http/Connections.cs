@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Http;
+using System.Reflection;
+
+namespace StreamLayer.Registry.Http
+{
+    /// <summary>
+    /// The connections of one registry client, each with its own sender: the registry's (its certificates,
+    /// client certificate included), and one per other host it talks to (a token server) with that host's
+    /// certs.d CAs and no client certificate.
+    /// </summary>
+    internal sealed class Connections : IDisposable
+    {
+        private static readonly string s_userAgent =
+            "StreamLayer/" + typeof(Connections).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0];
+
+        private readonly Uri _registry;
+        private readonly SendSettings _settings;
+        private readonly bool _injectedHandler;
+        private readonly Dictionary<string, RequestSender> _otherHosts = new Dictionary<string, RequestSender>(StringComparer.OrdinalIgnoreCase);
+
+        /// <param name="handler">A handler for every host (tests); null for real connections.</param>
+        public Connections(Uri registry, RegistryCertificates certificates, SendSettings settings, HttpMessageHandler handler)
+        {
+            _registry = registry;
+            _settings = settings;
+            _injectedHandler = handler != null;
+            Registry = new RequestSender(NewHttpClient(handler ?? CreateHandler(settings, certificates)), certificates, settings);
+        }
+
+        /// <summary>The registry's connection; requests that follow a Location elsewhere go through it too.</summary>
+        public RequestSender Registry { get; }
+
+        /// <summary>The connection for a host: the registry's own, or that host's.</summary>
+        public RequestSender For(Uri uri)
+        {
+            if (_injectedHandler || (string.Equals(uri.Scheme, _registry.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(uri.Authority, _registry.Authority, StringComparison.OrdinalIgnoreCase)))
+            {
+                return Registry;
+            }
+
+            lock (_otherHosts)
+            {
+                if (!_otherHosts.TryGetValue(uri.Authority, out RequestSender sender))
+                {
+                    RegistryCertificates certificates = RegistryCertificates.Find(uri.IsDefaultPort ? uri.Host : uri.Authority, null, null);
+                    sender = new RequestSender(NewHttpClient(CreateHandler(_settings, certificates)), certificates, _settings);
+                    _otherHosts.Add(uri.Authority, sender);
+                }
+
+                return sender;
+            }
+        }
+
+        public void Dispose()
+        {
+            Registry.Dispose();
+            lock (_otherHosts)
+            {
+                foreach (RequestSender sender in _otherHosts.Values)
+                {
+                    sender.Dispose();
+                }
+
+                _otherHosts.Clear();
+            }
+        }
+
+        private static HttpMessageHandler CreateHandler(SendSettings settings, RegistryCertificates certificates)
+        {
+            var handler = new HttpClientHandler
+            {
+                // Redirects are followed by hand, so that credentials never travel to another host.
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                AutomaticDecompression = DecompressionMethods.None,
+            };
+            certificates.Configure(handler, settings.SkipCertificateCheck);
+            return handler;
+        }
+
+        private static HttpClient NewHttpClient(HttpMessageHandler handler)
+        {
+            var http = new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            http.DefaultRequestHeaders.UserAgent.ParseAdd(s_userAgent);
+            return http;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace StreamLayer.Registry.Http
+{
+    /// <summary>
+    /// Sends requests to one host with a timeout per attempt, retrying (with backoff, honouring Retry-After) on
+    /// 408, 429, 5xx, timeouts and dropped connections, and logs each attempt without credentials. It knows
+    /// nothing of authentication: what must happen before each attempt (a token renewed) is the caller's hook.
+    /// </summary>
+    internal sealed class RequestSender : IDisposable
+    {
+        private readonly HttpClient _http;
+        private readonly RegistryCertificates _certificates;
+        private readonly SendSettings _settings;
+        private readonly Random _jitter = new Random();
+
+        public RequestSender(HttpClient http, RegistryCertificates certificates, SendSettings settings)
+        {
+            _http = http;
+            _certificates = certificates;
+            _settings = settings;
+        }
+
+        /// <summary>
+        /// Sends a request made by <paramref name="create"/> (once per attempt), again as long as
+        /// <paramref name="canRetry"/> says it can be sent again; <paramref name="beforeAttempt"/>, when given, runs
+        /// before each attempt. Returns the last response, whatever its status; the caller decides what is an error.
+        /// </summary>
+        public async Task<HttpResponseMessage> SendAsync(
+            string step,
+            Func<Watchdog, HttpRequestMessage> create,
+            Func<bool> canRetry,
+            Func<CancellationToken, Task> beforeAttempt,
+            CancellationToken cancellationToken,
+            HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                bool mayRetry = attempt < _settings.MaximumRetryCount;
+                if (beforeAttempt != null)
+                {
+                    await beforeAttempt(cancellationToken).ConfigureAwait(false);
+                }
+
+                using (var watchdog = new Watchdog(_settings.Timeout, cancellationToken))
+                {
+                    HttpRequestMessage request = create(watchdog);
+                    string method = request.Method.Method;
+                    string url = RedactedUrl.Of(request.RequestUri);
+                    var clock = Stopwatch.StartNew();
+                    HttpResponseMessage response;
+                    try
+                    {
+                        response = await _http.SendAsync(request, completion, watchdog.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested && IsTlsFailure(e))
+                    {
+                        // Trust does not change on a retry.
+                        Log(method + " " + url + ": the TLS connection failed");
+                        throw new RegistryException(
+                            RegistryFailure.CertificateUntrusted,
+                            step + ": " + method + " " + url + " failed: the TLS connection to " + request.RequestUri.Authority + " failed: "
+                            + (_certificates.LastRejection ?? Innermost(e).Message + " (the server may require a client certificate)") + ". "
+                            + "Put its CA certificate (*.crt) and any client certificate (client.cert, client.key) in a certs.d folder for "
+                            + request.RequestUri.Authority + " or in -CertificateDirectory, or give -Certificate.",
+                            e)
+                        { Method = method, Url = url };
+                    }
+                    catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested)
+                    {
+                        bool timedOut = watchdog.Token.IsCancellationRequested;
+                        string what = timedOut
+                            ? "no answer within " + Seconds.Format(_settings.Timeout)
+                            : "the connection failed: " + Innermost(e).Message;
+                        if (mayRetry && canRetry())
+                        {
+                            TimeSpan wait = Backoff(attempt, null);
+                            Log(string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2}; retrying in {3} ({4} of {5})", method, url, what, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
+                            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+
+                        Log(method + " " + url + ": " + what);
+                        throw new RegistryException(
+                            timedOut ? RegistryFailure.Timeout : RegistryFailure.ConnectionFailed,
+                            step + ": " + method + " " + url + " failed: " + what + ".",
+                            e)
+                        { Method = method, Url = url };
+                    }
+                    finally
+                    {
+                        request.Dispose();
+                    }
+
+                    Log(string.Format(CultureInfo.InvariantCulture, "{0} {1} -> {2} {3} ({4:0.000} s)", method, url, (int)response.StatusCode, response.ReasonPhrase, clock.Elapsed.TotalSeconds));
+                    if (IsRetryableStatus(response.StatusCode) && mayRetry && canRetry())
+                    {
+                        TimeSpan wait = Backoff(attempt, response.Headers.RetryAfter);
+                        Log(string.Format(CultureInfo.InvariantCulture, "retrying {0} in {1} ({2} of {3})", method, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
+                        response.Dispose();
+                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    return response;
+                }
+            }
+        }
+
+        public void Dispose() => _http.Dispose();
+
+        private void Log(string message) => _settings.Log?.Invoke(message);
+
+        private TimeSpan Backoff(int attempt, RetryConditionHeaderValue retryAfter)
+        {
+            TimeSpan? asked = retryAfter?.Delta ?? (retryAfter?.Date - DateTimeOffset.UtcNow);
+            if (asked.HasValue)
+            {
+                TimeSpan wait = asked.Value < TimeSpan.Zero ? TimeSpan.Zero : asked.Value;
+                return wait > _settings.MaximumRetryAfter ? _settings.MaximumRetryAfter : wait;
+            }
+
+            double factor = Math.Pow(2, Math.Min(attempt, 10));
+            double jitter = 0.9 + 0.2 * NextJitter();
+            return TimeSpan.FromMilliseconds(_settings.RetryInterval.TotalMilliseconds * factor * jitter);
+        }
+
+        private double NextJitter()
+        {
+            lock (_jitter)
+            {
+                return _jitter.NextDouble();
+            }
+        }
+
+        private static bool IsRetryableStatus(HttpStatusCode status)
+        {
+            int code = (int)status;
+            return code == 408 || code == 429 || code == 500 || code == 502 || code == 503 || code == 504;
+        }
+
+        private static bool IsTransportFailure(Exception e) =>
+            e is HttpRequestException || e is IOException || e is OperationCanceledException || e is System.Net.Sockets.SocketException;
+
+        private static bool IsTlsFailure(Exception e)
+        {
+            for (Exception inner = e; inner != null; inner = inner.InnerException)
+            {
+                // A refused server certificate; or, on OpenSSL, an alert from a server that wanted a client certificate.
+                if (inner is System.Security.Authentication.AuthenticationException || inner.GetType().FullName.IndexOf("OpenSsl+SslException", StringComparison.Ordinal) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static Exception Innermost(Exception e)
+        {
+            while (e.InnerException != null)
+            {
+                e = e.InnerException;
+            }
+
+            return e;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+namespace StreamLayer.Registry.Json
+{
+    internal enum JsonKind
+    {
+        Null,
+        Boolean,
+        Number,
+        String,
+        Array,
+        Object,
+    }
+}
