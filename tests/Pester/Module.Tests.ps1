@@ -24,6 +24,15 @@ Describe 'The StreamLayer module' {
         $module.ImplementingAssembly.GetName().Version.ToString(3) | Should -Be $manifest.Version.ToString(3)
     }
 
+    It 'exports from the core only what users see: output objects, parameter enums and the exceptions in error records' {
+        $exported = [StreamLayer.LayerDigest].Assembly.GetExportedTypes().FullName | Sort-Object
+        $exported | Should -Be @(
+            'StreamLayer.LayerCompression', 'StreamLayer.LayerDigest', 'StreamLayer.LayerInputException', 'StreamLayer.LayerInputProblem',
+            'StreamLayer.LayerMediaType', 'StreamLayer.LayerOptionsException', 'StreamLayer.LayerOutputException', 'StreamLayer.PushedLayer',
+            'StreamLayer.Registry.ImageException', 'StreamLayer.Registry.ImageFailure', 'StreamLayer.Registry.RegistryException',
+            'StreamLayer.Registry.RegistryFailure', 'StreamLayer.Registry.UploadMode') -Because 'the core is internal but for what a user of the cmdlets meets'
+    }
+
     It 'targets netstandard2.0 and keeps the core free of PowerShell' {
         $core = [StreamLayer.LayerDigest].Assembly
         $core.GetReferencedAssemblies().Name | Should -Not -Contain 'System.Management.Automation'
