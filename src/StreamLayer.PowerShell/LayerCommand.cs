@@ -26,6 +26,9 @@ namespace StreamLayer.Commands
         private LayerProgress _progress;
         private bool _recompress;
 
+        // ParameterSetName is costly to read (an engine protection scope per call), so the hot path reads this.
+        private bool _fromPipeline;
+
         // The hot path of one-object-per-byte input: the open layer of loose bytes, and how many bytes came so.
         private LayerOperation _looseBytes;
         private long _byteRecords;
@@ -122,11 +125,12 @@ namespace StreamLayer.Commands
             }
 
             _progress = new LayerProgress(this, ProgressActivity, ProgressVerb);
+            _fromPipeline = ParameterSetName == InputObjectSet;
         }
 
         protected override void ProcessRecord()
         {
-            if (ParameterSetName != InputObjectSet)
+            if (!_fromPipeline)
             {
                 Run(() =>
                 {
@@ -184,7 +188,7 @@ namespace StreamLayer.Commands
                         Finish(layer, null);
                     }
                 }
-                else if (ParameterSetName == InputObjectSet && _run.Count == 0 && !_run.LooseBytesDeclined)
+                else if (_fromPipeline && _run.Count == 0 && !_run.LooseBytesDeclined)
                 {
                     throw CommandFailure.Create(
                         ErrorIds.InputEmpty,
