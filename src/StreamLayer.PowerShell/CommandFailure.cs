@@ -16,5 +16,12 @@ namespace StreamLayer.Commands
             Exception exception = inner == null ? new InvalidOperationException(message) : new InvalidOperationException(message, inner);
             return new CommandFailure(new ErrorRecord(exception, errorId, category, target));
         }
+
+        /// <summary>A failure carrying an exception of a type scripts can catch (ItemNotFoundException, say).</summary>
+        public static CommandFailure Create(string errorId, ErrorCategory category, object target, Exception exception) =>
+            new CommandFailure(new ErrorRecord(exception, errorId, category, target));
+
+        /// <summary>The error id of the record, to tell failures apart.</summary>
+        public string ErrorId => Record.FullyQualifiedErrorId;
     }
 }

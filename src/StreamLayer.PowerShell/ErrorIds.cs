@@ -7,6 +7,7 @@ namespace StreamLayer.Commands
     internal static class ErrorIds
     {
         public const string InputNotBytes = "InputNotBytes";
+        public const string InputMissing = "InputMissing";
         public const string InputEmpty = "InputEmpty";
         public const string InputMixed = "InputMixed";
         public const string InputReadFailed = "InputReadFailed";

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -39,7 +41,7 @@ namespace StreamLayer.Commands
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; }
@@ -59,6 +61,7 @@ namespace StreamLayer.Commands
 
         [Parameter]
         [CompressionLevelTransformation]
+        [ArgumentCompleter(typeof(CompressionLevelCompleter))]
         public int CompressionLevel { get; set; }
 
         [Parameter]
@@ -99,6 +102,13 @@ namespace StreamLayer.Commands
         /// <summary>Whether to make a layer of <paramref name="source"/> at all (ShouldProcess); nothing of it is read when not.</summary>
         internal virtual bool ShouldStart(LayerSource source) => true;
 
+        /// <summary>
+        /// Whether one failed input stops the command (an image of several layers is all or nothing). Otherwise a
+        /// file or stream that cannot make a layer is a non-terminating error and the next one is read, as
+        /// Get-FileHash does.
+        /// </summary>
+        internal virtual bool AllOrNothing => false;
+
         protected override void BeginProcessing()
         {
             var options = new LayerOptions { Compression = Compression, Recompress = Recompress.IsPresent, MaxParallelism = ThrottleLimit };
@@ -126,6 +136,16 @@ namespace StreamLayer.Commands
 
             _progress = new LayerProgress(this, ProgressActivity, ProgressVerb);
             _fromPipeline = ParameterSetName == InputObjectSet;
+            if (_fromPipeline && !MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
+            {
+                string name = MyInvocation.MyCommand.Name;
+                ThrowTerminatingError(CommandFailure.Create(
+                    ErrorIds.InputMissing,
+                    ErrorCategory.InvalidArgument,
+                    null,
+                    name + " has no input. Give the tar with -Path or -LiteralPath, or a stream with -InputStream; or pipe the tar's bytes into it: "
+                    + "Get-Content -AsByteStream -ReadCount 1MB app.tar | " + name + " ... (in Windows PowerShell 5.1: Get-Content -Encoding Byte -ReadCount 1MB).").Record);
+            }
         }
 
         protected override void ProcessRecord()
@@ -137,13 +157,13 @@ namespace StreamLayer.Commands
                     switch (ParameterSetName)
                     {
                         case InputStreamSet:
-                            RunWholeLayer(LayerSource.FromStream(InputStream, "the input stream"));
+                            RunEach(new List<object> { LayerSource.FromStream(InputStream, "the input stream") });
                             break;
                         case LiteralPathSet:
-                            RunWholeLayers(LayerInputs.FromLiteralPaths(this, LiteralPath));
+                            RunEach(LayerInputs.FromLiteralPaths(this, LiteralPath));
                             break;
                         default:
-                            RunWholeLayers(LayerInputs.FromPaths(this, Path));
+                            RunEach(LayerInputs.FromPaths(this, Path));
                             break;
                     }
                 });
@@ -188,7 +208,7 @@ namespace StreamLayer.Commands
                         Finish(layer, null);
                     }
                 }
-                else if (_fromPipeline && _run.Count == 0 && !_run.LooseBytesDeclined)
+                else if (_fromPipeline && !_run.SawInput)
                 {
                     throw CommandFailure.Create(
                         ErrorIds.InputEmpty,
@@ -221,7 +241,7 @@ namespace StreamLayer.Commands
             {
                 step();
             }
-            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is ParameterBindingException))
+            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is ParameterBindingException) && !(e is ActionPreferenceStopException))
             {
                 Fail(e);
             }
@@ -244,10 +264,20 @@ namespace StreamLayer.Commands
 
         private void TakeObject(object input)
         {
-            LayerSource whole = LayerInputs.WholeSourceOf(input);
+            LayerSource whole;
+            try
+            {
+                whole = LayerInputs.WholeSourceOf(input, InputObject, this);
+            }
+            catch (CommandFailure failure) when (IsInputFailure(failure))
+            {
+                WriteError(failure.Record);
+                return;
+            }
+
             if (whole != null)
             {
-                RunWholeLayer(whole);
+                RunEach(new List<object> { whole });
                 return;
             }
 
@@ -280,12 +310,52 @@ namespace StreamLayer.Commands
             Tick(_looseBytes, null);
         }
 
-        private void RunWholeLayers(System.Collections.Generic.List<LayerSource> sources)
+        /// <summary>
+        /// Makes a layer of each source in turn; an item that is a failure (a path that names no file), or a source
+        /// that cannot make a layer, is reported on its own unless the command is all or nothing.
+        /// </summary>
+        private void RunEach(List<object> items)
         {
-            _run.Expect(sources.Count);
-            foreach (LayerSource source in sources)
+            var sources = items.OfType<LayerSource>().ToList();
+            CommandFailure unresolved = items.OfType<CommandFailure>().FirstOrDefault();
+            if (unresolved != null && AllOrNothing)
             {
-                RunWholeLayer(source);
+                throw unresolved;
+            }
+
+            _run.Expect(sources.Count);
+            foreach (object item in items)
+            {
+                if (item is CommandFailure failure)
+                {
+                    WriteError(failure.Record);
+                    continue;
+                }
+
+                try
+                {
+                    RunWholeLayer((LayerSource)item);
+                }
+                catch (Exception e) when (!AllOrNothing && IsInputFailure(e))
+                {
+                    Messages.WriteTo(this);
+                    _progress.Complete();
+                    WriteError(ErrorRecords.For(e, ErrorTarget));
+                }
+            }
+        }
+
+        /// <summary>A failure of one input alone (a missing or unreadable file, one that is empty or corrupt): the next input may still make a layer.</summary>
+        private static bool IsInputFailure(Exception error)
+        {
+            switch (error)
+            {
+                case LayerInputException input:
+                    return input.Problem != LayerInputProblem.Mixed && input.Problem != LayerInputProblem.TooManyLayers;
+                case CommandFailure failure:
+                    return failure.ErrorId == ErrorIds.PathNotFound || failure.ErrorId == ErrorIds.PathIsDirectory || failure.ErrorId == ErrorIds.InputReadFailed;
+                default:
+                    return false;
             }
         }
 

@@ -12,10 +12,13 @@ namespace StreamLayer.Commands
     /// </summary>
     internal static class LayerInputs
     {
-        /// <summary>The files -Path names, wildcards expanded, each checked to be a file.</summary>
-        public static List<LayerSource> FromPaths(PSCmdlet cmdlet, string[] paths)
+        /// <summary>
+        /// The files -Path names, wildcards expanded, in order; a path that names no file is a failure in its place
+        /// (a <see cref="CommandFailure"/>), so one bad path among several can be reported while the others are read.
+        /// </summary>
+        public static List<object> FromPaths(PSCmdlet cmdlet, string[] paths)
         {
-            var files = new List<LayerSource>();
+            var files = new List<object>();
             foreach (string path in paths)
             {
                 Collection<string> resolved;
@@ -26,35 +29,38 @@ namespace StreamLayer.Commands
                 }
                 catch (ItemNotFoundException)
                 {
-                    throw PathNotFound(path);
+                    files.Add(PathNotFound(path));
+                    continue;
                 }
 
                 if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
                 {
-                    throw CommandFailure.Create(ErrorIds.PathNotFound, ErrorCategory.InvalidArgument, path, "'" + path + "' is not a file-system path.");
+                    files.Add(CommandFailure.Create(ErrorIds.PathNotFound, ErrorCategory.InvalidArgument, path, "'" + path + "' is not a file-system path."));
+                    continue;
                 }
 
                 if (resolved.Count == 0)
                 {
-                    throw PathNotFound(path);
+                    files.Add(PathNotFound(path));
+                    continue;
                 }
 
                 foreach (string file in resolved)
                 {
-                    files.Add(CheckedFile(file));
+                    files.Add(CheckFile(file));
                 }
             }
 
             return files;
         }
 
-        /// <summary>The files -LiteralPath names, as they are.</summary>
-        public static List<LayerSource> FromLiteralPaths(PSCmdlet cmdlet, string[] paths)
+        /// <summary>The files -LiteralPath names, as they are; like <see cref="FromPaths"/>, a failure in place of a path that names no file.</summary>
+        public static List<object> FromLiteralPaths(PSCmdlet cmdlet, string[] paths)
         {
-            var files = new List<LayerSource>();
+            var files = new List<object>();
             foreach (string path in paths)
             {
-                files.Add(CheckedFile(cmdlet.GetUnresolvedProviderPathFromPSPath(path)));
+                files.Add(CheckFile(cmdlet.GetUnresolvedProviderPathFromPSPath(path)));
             }
 
             return files;
@@ -64,7 +70,7 @@ namespace StreamLayer.Commands
         /// A pipeline object that is a layer of its own (a stream, a file); null for loose bytes, which the caller
         /// writes into the layer of loose bytes. Anything else is refused.
         /// </summary>
-        public static LayerSource WholeSourceOf(object input)
+        public static LayerSource WholeSourceOf(object input, object wrapped, PSCmdlet cmdlet)
         {
             switch (input)
             {
@@ -84,6 +90,10 @@ namespace StreamLayer.Commands
                         ErrorCategory.InvalidType,
                         input,
                         "The pipeline sent text, but a layer is made of bytes. Read the tar with Get-Content -AsByteStream (faster: add -ReadCount 1MB), or pass the file with -Path.");
+                case object _ when PathProperty(wrapped) is string path:
+                    // What -LiteralPath would bind by property name (PSPath, LP). Text is never a path here: Get-Content's
+                    // lines carry the PSPath of their file, and text in the pipeline is a mistake to point out.
+                    return CheckedFile(cmdlet.GetUnresolvedProviderPathFromPSPath(path));
                 default:
                     throw NotBytes(input);
             }
@@ -115,6 +125,38 @@ namespace StreamLayer.Commands
 
                     break;
             }
+        }
+
+        /// <summary>The file, or the failure that says why it is none.</summary>
+        private static object CheckFile(string file)
+        {
+            try
+            {
+                return CheckedFile(file);
+            }
+            catch (CommandFailure failure)
+            {
+                return failure;
+            }
+        }
+
+        /// <summary>The value of a PSPath, LiteralPath or LP property of a pipeline object, if it has one.</summary>
+        private static string PathProperty(object wrapped)
+        {
+            if (!(wrapped is PSObject value))
+            {
+                return null;
+            }
+
+            foreach (string name in new[] { "PSPath", "LiteralPath", "LP" })
+            {
+                if (value.Properties[name]?.Value is object path && path.ToString().Length > 0)
+                {
+                    return path.ToString();
+                }
+            }
+
+            return null;
         }
 
         private static LayerSource CheckedFile(string file)
@@ -152,6 +194,6 @@ namespace StreamLayer.Commands
             ErrorIds.PathNotFound,
             ErrorCategory.ObjectNotFound,
             path,
-            "Cannot find a file at '" + path + "'. Check the path, or use -LiteralPath if it contains wildcard characters such as [ ].");
+            new ItemNotFoundException("Cannot find a file at '" + path + "'. Check the path, or use -LiteralPath if it contains wildcard characters such as [ ]."));
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Auth;
 using StreamLayer.Registry.Blobs;
@@ -23,8 +24,10 @@ namespace StreamLayer.Commands
         private ImageBuild _image;
 
         /// <summary>Where to push: [registry[:port]/]name, as docker names repositories (ubuntu is index.docker.io/library/ubuntu).</summary>
-        [Parameter(Mandatory = true)]
+        /// <remarks>Second after -Path: Push-StreamLayer app.tar host/app. (A position of its own in the other sets would make the default set take app.tar as the repository.)</remarks>
+        [Parameter(Mandatory = true, Position = 1)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RegistryCompleter))]
         public string Repository { get; set; }
 
         [Parameter]
@@ -81,11 +84,13 @@ namespace StreamLayer.Commands
         /// <summary>The image the layer is appended to (with -Tag); without it the image starts from scratch.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RegistryCompleter))]
         public string BaseImage { get; set; }
 
         /// <summary>os/architecture[/variant] of the image; picks the base's entry when the base is an index.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(PlatformCompleter))]
         public string Platform { get; set; } = "linux/amd64";
 
         /// <summary>The time written into the image's config and history; else SOURCE_DATE_EPOCH; else the base's (scratch: 1970-01-01).</summary>
@@ -97,6 +102,9 @@ namespace StreamLayer.Commands
         internal override string ProgressVerb => "uploaded";
 
         internal override object ErrorTarget => _repository?.Name;
+
+        /// <summary>With -Tag, the layers make one image: a failed input stops the push before any image is written.</summary>
+        internal override bool AllOrNothing => _image != null;
 
         protected override void BeginProcessing()
         {
@@ -174,6 +182,17 @@ namespace StreamLayer.Commands
 
         private ImageReference ParseRepository()
         {
+            // Registries are named, not addressed: https://host/app is host/app, reached over https (or -PlainHttp).
+            Match url = Regex.Match(Repository, "^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$");
+            if (url.Success)
+            {
+                string name = url.Groups[2].Value.TrimEnd('/');
+                bool http = url.Groups[1].Value.Equals("http", StringComparison.OrdinalIgnoreCase);
+                throw InvalidRepository(
+                    "Leave out the scheme: -Repository " + name + "."
+                    + (http ? " For a registry that speaks plain http, add -PlainHttp." : " StreamLayer talks https to it (add -PlainHttp for http)."));
+            }
+
             ImageReference repository;
             try
             {
@@ -184,9 +203,15 @@ namespace StreamLayer.Commands
                 throw InvalidRepository(e.Message);
             }
 
-            if (repository.Tag != null || repository.Digest != null)
+            if (repository.Digest != null)
             {
-                throw InvalidRepository("-Repository names a repository, without a tag or digest; the layer's digest is its name in the repository.");
+                throw InvalidRepository("-Repository names a repository, without a digest: the layer's digest is its name in the repository. Use -Repository " + Repository.Substring(0, Repository.IndexOf('@')) + ".");
+            }
+
+            if (repository.Tag != null)
+            {
+                string name = Repository.Substring(0, Repository.LastIndexOf(':'));
+                throw InvalidRepository("-Repository names a repository, without a tag. Give the tag apart: -Repository " + name + " -Tag '" + repository.Tag + "'.");
             }
 
             return repository;

@@ -152,6 +152,8 @@ Describe 'Get-LayerDigest bad input' {
         @{ Name = 'a compression level out of range'; Id = 'InvalidOption'; Category = 'InvalidArgument'; Hint = '0'; Run = { Get-LayerDigest -Path $tar -CompressionLevel 12 } }
         @{ Name = '-OutFile for several layers'; Id = 'OutFileMultipleLayers'; Category = 'InvalidArgument'; Hint = 'one layer'; Run = { Get-LayerDigest -Path $tar, $smallTar -OutFile (Join-Path $work 'two.gz') } }
     ) {
+        # A file that cannot make a layer is a non-terminating error (the next file is still read); Stop makes every error stop here.
+        $ErrorActionPreference = 'Stop'
         $output = $null
         $caught = $null
         try { $output = & $Run } catch { $caught = $_ }

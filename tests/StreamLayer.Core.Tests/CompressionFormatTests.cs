@@ -164,8 +164,10 @@ namespace StreamLayer.Tests
         public void LevelsOutsideTheFormatsRangeAreRefused(LayerCompression compression, int level)
         {
             var options = new LayerOptions { Compression = compression, CompressionLevel = level };
-            var error = Assert.Throws<ArgumentOutOfRangeException>(() => options.Validate());
+            var error = Assert.Throws<LayerOptionsException>(() => options.Validate());
             Assert.Equal(nameof(LayerOptions.CompressionLevel), error.ParamName);
+            Assert.Contains(level.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+            Assert.DoesNotContain("(Parameter", error.Message);
         }
 
         [Theory]

@@ -66,7 +66,7 @@ namespace StreamLayer
 
         internal int EffectiveLevel => CompressionLevel ?? (Compression == LayerCompression.Zstd ? DefaultZstdLevel : DefaultGzipLevel);
 
-        /// <summary>Throws an ArgumentException naming the first option that cannot be used.</summary>
+        /// <summary>Throws a <see cref="LayerOptionsException"/> naming the first option that cannot be used.</summary>
         public void Validate()
         {
             if (CompressionLevel is int level)
@@ -74,12 +74,13 @@ namespace StreamLayer
                 switch (Compression)
                 {
                     case LayerCompression.Gzip when level < 0 || level > 9:
-                        throw new ArgumentOutOfRangeException(nameof(CompressionLevel), level, "gzip compression levels run from 0 (store) to 9 (smallest).");
+                        throw new LayerOptionsException(
+                            "The compression level " + level + " is not a gzip level: gzip's run from 0 (stored) to 9 (smallest).",
+                            nameof(CompressionLevel));
                     case LayerCompression.Zstd when level < MinZstdLevel || level > MaxZstdLevel:
-                        throw new ArgumentOutOfRangeException(
-                            nameof(CompressionLevel),
-                            level,
-                            "zstd compression levels run from " + MinZstdLevel + " (fastest) to " + MaxZstdLevel + " (smallest); 0 is zstd's own default, 3.");
+                        throw new LayerOptionsException(
+                            "The compression level " + level + " is not a zstd level: zstd's run from " + MinZstdLevel + " (fastest) to " + MaxZstdLevel + " (smallest); 0 is zstd's own default, 3.",
+                            nameof(CompressionLevel));
                     case LayerCompression.None:
                         throw new LayerOptionsException("A compression level needs gzip or zstd compression; an uncompressed layer has none.", nameof(CompressionLevel));
                 }
@@ -87,7 +88,7 @@ namespace StreamLayer
 
             if (MaxParallelism < 1)
             {
-                throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "At least one block must be compressed at a time.");
+                throw new LayerOptionsException("At least one block must be compressed at a time.", nameof(MaxParallelism));
             }
 
             MediaTypes.For(Compression, MediaType);
@@ -99,9 +100,12 @@ namespace StreamLayer
     /// <summary>A choice of options that cannot describe the layer, such as Docker media types for zstd.</summary>
     public sealed class LayerOptionsException : ArgumentException
     {
+        private readonly string _message;
+
         public LayerOptionsException(string message, string paramName)
-            : base(message, paramName)
-        {
-        }
+            : base(message, paramName) => _message = message;
+
+        /// <summary>The message alone: users read it in an error record, where .NET's "(Parameter '...')" is noise.</summary>
+        public override string Message => _message;
     }
 }

@@ -30,6 +30,9 @@ namespace StreamLayer
         /// <summary>Layers started so far.</summary>
         public int Count { get; private set; }
 
+        /// <summary>Whether any input arrived at all, including input whose layer was declined (-WhatIf).</summary>
+        public bool SawInput => Count > 0 || LooseBytesDeclined || _sawWholeLayer;
+
         /// <summary>The layer of loose bytes, open from its first byte until <see cref="TakeLooseBytes"/>; null when there is none.</summary>
         public LayerOperation LooseBytes { get; private set; }
 

@@ -31,6 +31,23 @@ namespace StreamLayer.Registry.Auth
 
         public string Description => Kind + " " + Path;
 
+        /// <summary>The registries the file has logins or helpers for, as host[:port] (Docker Hub as docker.io).</summary>
+        public IEnumerable<string> Registries
+        {
+            get
+            {
+                foreach (Entry entry in _auths)
+                {
+                    yield return CanonicalHost(HostOf(entry.Key));
+                }
+
+                foreach (KeyValuePair<string, string> helper in _helpers)
+                {
+                    yield return CanonicalHost(HostOf(helper.Key));
+                }
+            }
+        }
+
         /// <summary>The credential helper configured for the registry: its credHelpers entry, else credsStore.</summary>
         public string HelperFor(ImageReference repository)
         {

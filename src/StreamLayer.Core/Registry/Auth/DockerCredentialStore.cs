@@ -114,6 +114,37 @@ namespace StreamLayer.Registry.Auth
             return null;
         }
 
+        /// <summary>
+        /// The registries docker login and podman login stored something for, in file order, each once; files
+        /// that are missing or cannot be read are passed over (this feeds tab completion, not a push).
+        /// </summary>
+        public IReadOnlyList<string> KnownRegistries()
+        {
+            var registries = new List<string>();
+            foreach (string path in new[] { DockerConfigPath }.Concat(ContainersAuthPaths))
+            {
+                CredentialFile file;
+                try
+                {
+                    file = CredentialFile.Load(path, "credential file");
+                }
+                catch (RegistryException)
+                {
+                    continue;
+                }
+
+                foreach (string registry in file?.Registries ?? Enumerable.Empty<string>())
+                {
+                    if (registry.Length > 0 && !registries.Contains(registry))
+                    {
+                        registries.Add(registry);
+                    }
+                }
+            }
+
+            return registries;
+        }
+
         private static string HomeFolder(Func<string, string> variable)
         {
             string home = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? variable("USERPROFILE") : variable("HOME");
