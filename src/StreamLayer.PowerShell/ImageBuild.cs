@@ -60,6 +60,7 @@ namespace StreamLayer.Commands
             };
             Base = await BaseImage.ResolveAsync(_baseClient, BaseReference, Platform, cancellationToken).ConfigureAwait(false);
             log("Base image " + BaseReference + ": " + Base.ManifestDigest + " (" + Base.ManifestMediaType + ", " + Base.Layers.Count + " layers)");
+            ImagePublisher.CheckFormat(Base, Settings);
             await ImagePublisher.PrepareBaseLayersAsync(_baseClient, target, Base, cancellationToken).ConfigureAwait(false);
         }
 

@@ -131,25 +131,29 @@ namespace StreamLayer.Registry.Images
                 config["rootfs"]["diff_ids"].Items.Select(d => d.AsString).ToArray());
         }
 
+        /// <summary>Refuses settings the base's format cannot hold: annotations on a Docker schema 2 base. Call it before any input is read.</summary>
+        public static void CheckFormat(BaseImage baseImage, ImageSettings settings)
+        {
+            if (settings != null && settings.Annotations.Count > 0 && baseImage.ManifestMediaType == ImageMediaTypes.DockerManifest)
+            {
+                throw new ImageException(
+                    ImageFailure.FormatConflict,
+                    "The base image " + baseImage.Reference + " is a Docker schema 2 image, whose manifest has no annotations. Leave out -Annotation, or build on an OCI base.");
+            }
+        }
+
         /// <summary>
         /// The base's format; for scratch, Docker schema 2 when every layer has Docker's media type, else OCI.
         /// Annotations need OCI: a scratch image with them is OCI, and a Docker base refuses them.
         /// </summary>
         private static string ManifestTypeFor(BaseImage baseImage, IReadOnlyList<LayerDigest> layers, ImageSettings settings)
         {
-            bool annotated = settings.Annotations.Count > 0;
             if (baseImage == null)
             {
-                return !annotated && layers.All(l => l.MediaType == MediaTypes.DockerLayerGzip) ? ImageMediaTypes.DockerManifest : ImageMediaTypes.OciManifest;
+                return settings.Annotations.Count == 0 && layers.All(l => l.MediaType == MediaTypes.DockerLayerGzip) ? ImageMediaTypes.DockerManifest : ImageMediaTypes.OciManifest;
             }
 
-            if (annotated && baseImage.ManifestMediaType == ImageMediaTypes.DockerManifest)
-            {
-                throw new ImageException(
-                    ImageFailure.FormatConflict,
-                    "The base image " + baseImage.Reference + " is a Docker schema 2 image, whose manifest has no annotations. Leave out -Annotation, or build on an OCI base.");
-            }
-
+            CheckFormat(baseImage, settings);
             return baseImage.ManifestMediaType;
         }
     }
