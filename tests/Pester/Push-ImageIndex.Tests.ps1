@@ -146,6 +146,8 @@ Describe 'Push-ImageIndex formats, annotations and references' {
         $written = Push-ImageIndex -Repository "$reg/app" -Tag 'by-reference' -Image "$reg/app:1.0-amd64", "$reg/app@$($arm.ManifestDigest)"
         @($written.Manifests.Platform) | Should -Be @('linux/amd64', 'linux/arm64')
         $written.ManifestDigest | Should -Be $index.ManifestDigest -Because 'the same images make the same index'
+        $mixed = $arm | Push-ImageIndex -Repository "$reg/app" -Tag 'mixed' -Image $amd.Reference
+        $mixed.ManifestDigest | Should -Be $index.ManifestDigest -Because '-Image comes first, then the pipeline'
         $bare = Push-ImageIndex -Repository "$reg/app" -Image $amd.ManifestDigest, $arm.ManifestDigest
         $bare.ManifestDigest | Should -Be $index.ManifestDigest
         $bare.Tags.Count | Should -Be 0
