@@ -11,7 +11,7 @@
     DotNetFrameworkVersion = '4.7.2'
     RequiredAssemblies     = @('StreamLayer.Core.dll')
     FormatsToProcess       = @('StreamLayer.format.ps1xml')
-    CmdletsToExport        = @('Get-LayerDigest', 'Push-StreamLayer')
+    CmdletsToExport        = @('Get-LayerDigest', 'Push-ImageIndex', 'Push-StreamLayer')
     FunctionsToExport      = @()
     VariablesToExport      = @()
     AliasesToExport        = @()

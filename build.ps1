@@ -96,9 +96,9 @@ function Invoke-Docs {
 $ToolPackages = [ordered]@{
     'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
     openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'; cmp = 'diffutils'
-    go = 'golang-go'; bc = 'bc'; time = 'time'
+    go = 'golang-go'; bc = 'bc'; time = 'time'; podman = 'podman'; runc = 'runc'; busybox = 'busybox-static'
 }
-$TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp'
+$TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp', 'podman', 'runc', 'busybox'
 
 function Install-TestTools {
     # Installs missing commands from Debian's packages when run as root on Debian; otherwise names them.

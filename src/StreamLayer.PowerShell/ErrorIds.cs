@@ -48,6 +48,7 @@ namespace StreamLayer.Commands
         public const string InvalidBaseImage = "InvalidBaseImage";
 
         // Image failures use the names of StreamLayer.Registry.ImageFailure: BaseImageNotFound, PlatformNotFound,
-        // BaseImageInvalid, FormatConflict.
+        // BaseImageInvalid, FormatConflict, and for Push-ImageIndex IndexEmpty, IndexPlatformMissing,
+        // IndexPlatformDuplicate, IndexChildNotFound, IndexChildInvalid, IndexChildUnavailable.
     }
 }

@@ -125,9 +125,17 @@ namespace StreamLayer.Commands
             {
                 case ImageFailure.BaseImageNotFound:
                 case ImageFailure.PlatformNotFound:
+                case ImageFailure.IndexChildNotFound:
                     return ErrorCategory.ObjectNotFound;
                 case ImageFailure.BaseImageInvalid:
+                case ImageFailure.IndexChildInvalid:
+                case ImageFailure.IndexPlatformMissing:
                     return ErrorCategory.InvalidData;
+                case ImageFailure.IndexEmpty:
+                case ImageFailure.IndexPlatformDuplicate:
+                    return ErrorCategory.InvalidArgument;
+                case ImageFailure.IndexChildUnavailable:
+                    return ErrorCategory.ResourceUnavailable;
                 default:
                     return ErrorCategory.InvalidOperation;
             }

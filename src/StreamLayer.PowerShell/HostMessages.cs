@@ -1,5 +1,7 @@
+using System;
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using System.Threading.Tasks;
 
 namespace StreamLayer.Commands
 {
@@ -9,6 +11,8 @@ namespace StreamLayer.Commands
     /// </summary>
     internal sealed class HostMessages
     {
+        private const int WaitSliceMs = 125;
+
         private readonly ConcurrentQueue<Message> _queue = new ConcurrentQueue<Message>();
 
         public void Verbose(string text) => _queue.Enqueue(new Message(false, text));
@@ -30,6 +34,22 @@ namespace StreamLayer.Commands
                 }
             }
         }
+
+        /// <summary>Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.</summary>
+        public T Await<T>(Cmdlet cmdlet, Task<T> work, Action tick = null)
+        {
+            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(WaitSliceMs))
+            {
+                tick?.Invoke();
+                WriteTo(cmdlet);
+            }
+
+            WriteTo(cmdlet);
+            return work.GetAwaiter().GetResult();
+        }
+
+        public void Await(Cmdlet cmdlet, Task work) =>
+            Await(cmdlet, work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default));
 
         private readonly struct Message
         {

@@ -17,8 +17,9 @@ namespace StreamLayer.Commands
         private readonly List<LayerDigest> _layers = new List<LayerDigest>();
         private RegistryClient _baseClient;
 
-        public ImageBuild(IReadOnlyList<string> tags, ImagePlatform platform, DateTimeOffset? created, ImageReference baseReference)
+        public ImageBuild(IReadOnlyList<string> tags, ImagePlatform platform, DateTimeOffset? created, ImageReference baseReference, ImageSettings settings)
         {
+            Settings = settings;
             Tags = tags;
             Platform = platform;
             Created = created;
@@ -30,6 +31,9 @@ namespace StreamLayer.Commands
         public ImagePlatform Platform { get; }
 
         public DateTimeOffset? Created { get; }
+
+        /// <summary>The config fields and annotations to set on top of the base's.</summary>
+        public ImageSettings Settings { get; }
 
         /// <summary>The base image asked for; null for an image from scratch.</summary>
         public ImageReference BaseReference { get; }
@@ -56,11 +60,12 @@ namespace StreamLayer.Commands
             };
             Base = await BaseImage.ResolveAsync(_baseClient, BaseReference, Platform, cancellationToken).ConfigureAwait(false);
             log("Base image " + BaseReference + ": " + Base.ManifestDigest + " (" + Base.ManifestMediaType + ", " + Base.Layers.Count + " layers)");
+            ImagePublisher.CheckFormat(Base, Settings);
             await ImagePublisher.PrepareBaseLayersAsync(_baseClient, target, Base, cancellationToken).ConfigureAwait(false);
         }
 
         public Task<PublishedImage> PublishAsync(RegistryClient target, CancellationToken cancellationToken) =>
-            ImagePublisher.PublishAsync(target, Base, Platform, _layers, Tags, Created, cancellationToken);
+            ImagePublisher.PublishAsync(target, Base, Platform, _layers, Tags, Created, Settings, cancellationToken);
 
         public void Dispose() => _baseClient?.Dispose();
     }

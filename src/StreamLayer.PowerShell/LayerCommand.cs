@@ -21,7 +21,6 @@ namespace StreamLayer.Commands
         protected const string InputStreamSet = "InputStream";
 
         private const long ByteByByteHintThreshold = 1L << 20;
-        private const int WaitSliceMs = 125;
 
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private LayerRun _run;
@@ -248,19 +247,9 @@ namespace StreamLayer.Commands
         }
 
         /// <summary>Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.</summary>
-        internal T Await<T>(Task<T> work, Action tick = null)
-        {
-            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(WaitSliceMs))
-            {
-                tick?.Invoke();
-                Messages.WriteTo(this);
-            }
+        internal T Await<T>(Task<T> work, Action tick = null) => Messages.Await(this, work, tick);
 
-            Messages.WriteTo(this);
-            return work.GetAwaiter().GetResult();
-        }
-
-        internal void Await(Task work) => Await(work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default));
+        internal void Await(Task work) => Messages.Await(this, work);
 
         private void TakeObject(object input)
         {

@@ -1,10 +1,10 @@
 using System;
+using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using StreamLayer.Registry;
-using StreamLayer.Registry.Auth;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Images;
 
@@ -12,11 +12,12 @@ namespace StreamLayer.Commands
 {
     /// <summary>
     /// Computes a layer exactly as Get-LayerDigest does and uploads its compressed bytes to a registry while the
-    /// input is still being read: no temporary file, no whole-layer buffer. With -Tag, also writes an image.
+    /// input is still being read: no temporary file, no whole-layer buffer. With -Tag, also writes an image and
+    /// outputs it instead of the layers.
     /// </summary>
     [Cmdlet(VerbsCommon.Push, "StreamLayer", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    [OutputType(typeof(PushedLayer))]
-    public sealed class PushStreamLayerCommand : LayerCommand
+    [OutputType(typeof(PushedLayer), typeof(PushedImage))]
+    public sealed class PushStreamLayerCommand : LayerCommand, IRegistryParameters
     {
         private ImageReference _repository;
         private RegistryOptions _registryOptions;
@@ -97,6 +98,43 @@ namespace StreamLayer.Commands
         [Parameter]
         public DateTime Created { get; set; }
 
+        /// <summary>The image's Entrypoint; without -Cmd it also clears the base's Cmd, as docker does. An empty array clears it.</summary>
+        [Parameter]
+        [AllowEmptyCollection]
+        [ValidateNotNull]
+        public string[] Entrypoint { get; set; }
+
+        /// <summary>The image's Cmd: the arguments of the entrypoint, or the command when there is none. An empty array clears it.</summary>
+        [Parameter]
+        [AllowEmptyCollection]
+        [ValidateNotNull]
+        public string[] Cmd { get; set; }
+
+        /// <summary>Environment variables merged into the base's Env (a $null value removes one), as Start-Process -Environment takes them.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable Environment { get; set; }
+
+        /// <summary>The image's WorkingDir.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string WorkingDirectory { get; set; }
+
+        /// <summary>The image's User: a name or uid, with an optional :group or :gid.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string User { get; set; }
+
+        /// <summary>Labels merged into the base's config Labels (a $null value removes one).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable Label { get; set; }
+
+        /// <summary>Annotations merged into the base manifest's (a $null value removes one); they make a scratch image OCI.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public Hashtable Annotation { get; set; }
+
         internal override string ProgressActivity => "Push-StreamLayer to " + _repository;
 
         internal override string ProgressVerb => "uploaded";
@@ -149,11 +187,7 @@ namespace StreamLayer.Commands
                 }
 
                 PublishedImage image = Await(_image.PublishAsync(_client, StopToken));
-                int first = image.Layers.Count - _image.Layers.Count;
-                for (int i = 0; i < _image.Layers.Count; i++)
-                {
-                    WriteObject(new PushedLayer(_image.Layers[i], _repository, image, image.Layers[first + i]["mediaType"]?.AsString));
-                }
+                WriteObject(PushedImage.From(image, _image.Layers));
             });
         }
 
@@ -223,38 +257,16 @@ namespace StreamLayer.Commands
             bool chunked = MyInvocation.BoundParameters.ContainsKey(nameof(UploadMode))
                 ? UploadMode == UploadMode.Chunked
                 : MyInvocation.BoundParameters.ContainsKey(nameof(ChunkSize));
-            var options = new RegistryOptions
-            {
-                PlainHttp = PlainHttp,
-                SkipCertificateCheck = SkipCertificateCheck,
-                MaximumRetryCount = MaximumRetryCount,
-                RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
-                Timeout = TimeSpan.FromSeconds(TimeoutSec),
-                UploadMode = chunked ? UploadMode.Chunked : UploadMode.Stream,
-                ChunkSize = ChunkSize,
-                Log = Messages.Verbose,
-                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
-                ClientCertificate = Certificate,
-                CertificateDirectory = CertificateDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(CertificateDirectory),
-            };
-
-            // -Credential wins; otherwise the registry's challenge makes the core look in docker's and podman's files.
-            if (Credential != null && Credential != PSCredential.Empty)
-            {
-                options.Credential = RegistryCredential.FromPassword(Credential.UserName, Credential.GetNetworkCredential().Password, "-Credential");
-            }
-            else
-            {
-                options.CredentialSource = new DockerCredentialStore(options.Timeout, Messages.Verbose);
-            }
-
+            RegistryOptions options = this.ToOptions(this, Messages);
+            options.UploadMode = chunked ? UploadMode.Chunked : UploadMode.Stream;
+            options.ChunkSize = ChunkSize;
             return options;
         }
 
         /// <summary>Without -Tag there is no image, so the parameters that describe one are mistakes.</summary>
         private ImageBuild RefuseImageOptions()
         {
-            foreach (string name in new[] { nameof(BaseImage), nameof(Platform), nameof(Created) })
+            foreach (string name in new[] { nameof(BaseImage), nameof(Platform), nameof(Created), nameof(Entrypoint), nameof(Cmd), nameof(Environment), nameof(WorkingDirectory), nameof(User), nameof(Label), nameof(Annotation) })
             {
                 if (MyInvocation.BoundParameters.ContainsKey(name))
                 {
@@ -306,13 +318,22 @@ namespace StreamLayer.Commands
             // A time without a zone is UTC, so the image does not depend on the machine's time zone.
             DateTime created = Created.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(Created, DateTimeKind.Utc) : Created.ToUniversalTime();
             DateTimeOffset? time = MyInvocation.BoundParameters.ContainsKey(nameof(Created)) ? new DateTimeOffset(created, TimeSpan.Zero) : SourceDateEpoch();
-            return new ImageBuild(Tag, platform, time, baseReference);
+            return new ImageBuild(Tag, platform, time, baseReference, NewImageSettings());
+        }
+
+        private ImageSettings NewImageSettings()
+        {
+            var settings = new ImageSettings { Entrypoint = Entrypoint, Cmd = Cmd, WorkingDirectory = WorkingDirectory, User = User };
+            KeyValueParameter.CopyTo(Environment, settings.Environment, nameof(Environment), "=");
+            KeyValueParameter.CopyTo(Label, settings.Labels, nameof(Label));
+            KeyValueParameter.CopyTo(Annotation, settings.Annotations, nameof(Annotation));
+            return settings;
         }
 
         /// <summary>SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds convention), when set.</summary>
         private static DateTimeOffset? SourceDateEpoch()
         {
-            string value = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+            string value = System.Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
             if (string.IsNullOrEmpty(value))
             {
                 return null;

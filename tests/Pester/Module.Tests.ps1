@@ -27,10 +27,19 @@ Describe 'The StreamLayer module' {
     It 'exports from the core only what users see: output objects, parameter enums and the exceptions in error records' {
         $exported = [StreamLayer.LayerDigest].Assembly.GetExportedTypes().FullName | Sort-Object
         $exported | Should -Be @(
-            'StreamLayer.LayerCompression', 'StreamLayer.LayerDigest', 'StreamLayer.LayerInputException', 'StreamLayer.LayerInputProblem',
-            'StreamLayer.LayerMediaType', 'StreamLayer.LayerOptionsException', 'StreamLayer.LayerOutputException', 'StreamLayer.PushedLayer',
+            'StreamLayer.ImageIndexEntry', 'StreamLayer.LayerCompression', 'StreamLayer.LayerDigest', 'StreamLayer.LayerInputException', 'StreamLayer.LayerInputProblem',
+            'StreamLayer.LayerMediaType', 'StreamLayer.LayerOptionsException', 'StreamLayer.LayerOutputException',
+            'StreamLayer.PushedImage', 'StreamLayer.PushedImageIndex', 'StreamLayer.PushedLayer',
             'StreamLayer.Registry.ImageException', 'StreamLayer.Registry.ImageFailure', 'StreamLayer.Registry.RegistryException',
             'StreamLayer.Registry.RegistryFailure', 'StreamLayer.Registry.UploadMode') -Because 'the core is internal but for what a user of the cmdlets meets'
+    }
+
+    It 'gives <_> a sealed type of read-only properties and a default view' -ForEach 'PushedLayer', 'PushedImage', 'PushedImageIndex', 'ImageIndexEntry' {
+        $type = [StreamLayer.LayerDigest].Assembly.GetType("StreamLayer.$_")
+        $type.IsSealed | Should -BeTrue
+        $type.GetConstructors().Count | Should -Be 0 -Because 'only the cmdlets make them'
+        $type.GetProperties() | Where-Object { $_.SetMethod -and $_.SetMethod.IsPublic } | Should -BeNullOrEmpty
+        Get-FormatData -TypeName "StreamLayer.$_" | Should -Not -BeNullOrEmpty
     }
 
     It 'targets netstandard2.0 and keeps the core free of PowerShell' {

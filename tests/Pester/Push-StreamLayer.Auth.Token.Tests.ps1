@@ -52,6 +52,7 @@ BeforeAll {
     function script:Split-Output($Output) {
         [pscustomobject]@{
             Layer    = $Output | Where-Object { $_ -is [StreamLayer.PushedLayer] }
+            Image    = $Output | Where-Object { $_ -is [StreamLayer.PushedImage] }
             Messages = @($Output | Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message)
         }
     }
@@ -159,8 +160,9 @@ Describe 'Push-StreamLayer to a registry with token auth' {
         $authorization = Get-PullAuthorization -TokenServer $tokenServer -User $user -Password $password -Repository $app
         $manifest = Invoke-RestMethod -Uri "$($registry.Url)/v2/$app/manifests/1" -Headers @{ Authorization = $authorization; Accept = 'application/vnd.docker.distribution.manifest.v2+json' } -SkipCertificateCheck
         $manifest.layers.Count | Should -Be 2
-        $manifest.layers[1].digest | Should -Be $pushed.Layer.Digest
-        ($pushed.Layer.References -join ' ') | Should -Match ([regex]::Escape("$($registry.Host)/${app}:1"))
+        $manifest.layers[1].digest | Should -Be $pushed.Image.Layers[-1].Digest
+        $pushed.Image.Tags | Should -Be @('1')
+        $pushed.Image.Reference | Should -Be "$($registry.Host)/${app}@$($pushed.Image.ManifestDigest)"
     }
 
     It 'refuses a scope the account does not have: RegistryDenied' {

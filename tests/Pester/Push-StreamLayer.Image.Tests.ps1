@@ -72,23 +72,35 @@ Describe 'Push-StreamLayer -Tag on scratch' {
     }
 
     It 'writes a one-layer image that skopeo reads: layer, diff_ids, os and architecture' {
+        $layer = $pushed.Layers[0]
         $inspect = Get-Inspect "$reg/scratch:1.0"
-        $inspect.Layers | Should -Be @($pushed.Digest)
+        $inspect.Layers | Should -Be @($layer.Digest)
         $inspect.Os | Should -Be 'linux'
         $inspect.Architecture | Should -Be 'amd64'
         $inspect.Digest | Should -Be $pushed.ManifestDigest
         @($inspect.RepoTags | Sort-Object) | Should -Be @('1.0', 'latest')
 
         $config = Get-Config "$reg/scratch:1.0"
-        $config.rootfs.diff_ids | Should -Be @($pushed.DiffId)
+        $config.rootfs.diff_ids | Should -Be @($layer.DiffId)
         @($config.history).Count | Should -Be 1
         $config.created | Should -Be '1970-01-01T00:00:00Z'
     }
 
-    It 'outputs the manifest digest and every reference it wrote' {
+    It 'outputs one image object: the manifest by digest, its tags, platform, config and layers' {
+        $pushed | Should -BeOfType ([StreamLayer.PushedImage])
         $pushed.ManifestDigest | Should -Match '^sha256:[0-9a-f]{64}$'
-        $pushed.References | Should -Be @("$reg/scratch:1.0", "$reg/scratch:latest", "$reg/scratch@$($pushed.ManifestDigest)")
-        $pushed.Reference | Should -Be "$reg/scratch@$($pushed.Digest)"
+        $pushed.Reference | Should -Be "$reg/scratch@$($pushed.ManifestDigest)"
+        $pushed.Tags | Should -Be @('1.0', 'latest')
+        $pushed.Platform | Should -Be 'linux/amd64'
+        $raw = Invoke-Skopeo inspect --tls-verify=false --raw "docker://$reg/scratch:1.0"
+        $pushed.Size | Should -Be ([Text.Encoding]::UTF8.GetByteCount($raw))
+        $pushed.MediaType | Should -Be ($raw | ConvertFrom-Json).mediaType
+        $pushed.ConfigDigest | Should -Be ($raw | ConvertFrom-Json).config.digest
+        $pushed.Layers.Count | Should -Be 1
+        $pushed.Layers[0] | Should -BeOfType ([StreamLayer.PushedLayer])
+        $pushed.Layers[0].Reference | Should -Be "$reg/scratch@$($pushed.Layers[0].Digest)"
+        $pushed.Layers[0].Path | Should -Be $tars.c
+        $pushed.Layers[0].PSObject.Properties.Name | Should -Not -Contain 'ManifestDigest' -Because 'the image says it once'
     }
 
     It 'is an image umoci unpacks, with the tar''s files in its root file system' {
@@ -102,7 +114,8 @@ Describe 'Push-StreamLayer -Tag on scratch' {
         $manifest.mediaType | Should -Be 'application/vnd.oci.image.manifest.v1+json'
         $manifest.config.mediaType | Should -Be 'application/vnd.oci.image.config.v1+json'
         $manifest.layers[0].mediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+gzip'
-        $oci.MediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+gzip'
+        $oci.Layers[0].MediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+gzip'
+        $oci.MediaType | Should -Be 'application/vnd.oci.image.manifest.v1+json'
     }
 
     It 'writes an OCI image for a zstd layer, which skopeo and umoci read' {
@@ -110,7 +123,7 @@ Describe 'Push-StreamLayer -Tag on scratch' {
         $manifest = Get-RawManifest "$reg/scratch-zstd:1"
         $manifest.mediaType | Should -Be 'application/vnd.oci.image.manifest.v1+json'
         $manifest.layers[0].mediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar+zstd'
-        (Get-Config "$reg/scratch-zstd:1").rootfs.diff_ids | Should -Be @($pushed.DiffId)
+        (Get-Config "$reg/scratch-zstd:1").rootfs.diff_ids | Should -Be @($pushed.Layers[0].DiffId)
     }
 
     It 'writes the platform given with -Platform' {
@@ -125,7 +138,8 @@ Describe 'Push-StreamLayer -Tag on scratch' {
 Describe 'Push-StreamLayer -Tag -BaseImage' {
     It 'appends to a two-layer base from another repository, mounting its layers' {
         $verbose = Push-StreamLayer -Path $tars.c -Repository "$reg/app" -Tag '1' -BaseImage "$reg/base:2" -Verbose 4>&1
-        $pushed = $verbose | Where-Object { $_ -is [StreamLayer.PushedLayer] }
+        $image = $verbose | Where-Object { $_ -is [StreamLayer.PushedImage] }
+        $pushed = $image.Layers[-1]
         $messages = @($verbose | Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message)
 
         @($messages -match 'mounted from base').Count | Should -Be 2
@@ -137,6 +151,13 @@ Describe 'Push-StreamLayer -Tag -BaseImage' {
         $config.rootfs.diff_ids[2] | Should -Be $pushed.DiffId
         @($config.history).Count | Should -Be 3
 
+        # The image object lists the base's layers first, as the manifest and config name them.
+        @($image.Layers.Digest) | Should -Be @($inspect.Layers)
+        @($image.Layers.DiffId) | Should -Be @($config.rootfs.diff_ids)
+        $image.Layers[0].UncompressedSize | Should -BeNullOrEmpty -Because 'a base layer was not read'
+        $image.Layers[0].Reference | Should -Be "$reg/app@$($baseLayers[0])"
+        $pushed.UncompressedSize | Should -Be (Get-Item $tars.c).Length
+
         $rootfs = Expand-Image "$reg/app:1"
         Assert-TarUnpacked $tars.a $rootfs 'srv/a'
         Assert-TarUnpacked $tars.b $rootfs 'srv/b'
@@ -146,7 +167,7 @@ Describe 'Push-StreamLayer -Tag -BaseImage' {
     It 'copies the base''s layers from another registry' {
         $verbose = Push-StreamLayer -Path $tars.c -Repository "$($other.Host)/copied" -Tag '1' -BaseImage "$reg/base:2" -Verbose 4>&1
         @($verbose | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -match '^copying base layer' }).Count | Should -Be 2
-        $pushed = $verbose | Where-Object { $_ -is [StreamLayer.PushedLayer] }
+        $pushed = ($verbose | Where-Object { $_ -is [StreamLayer.PushedImage] }).Layers[-1]
         (Get-Inspect "$($other.Host)/copied:1").Layers | Should -Be @($baseLayers + $pushed.Digest)
         $rootfs = Expand-Image "$($other.Host)/copied:1"
         Assert-TarUnpacked $tars.a $rootfs 'srv/a'
@@ -165,12 +186,12 @@ Describe 'Push-StreamLayer -Tag -BaseImage' {
         $index = @{ schemaVersion = 2; mediaType = 'application/vnd.oci.image.index.v1+json'; manifests = @($entries) } | ConvertTo-Json -Depth 5 -Compress
         $null = Invoke-WebRequest -Method Put -Uri "$($registry.Url)/v2/multi/manifests/latest" -Body $index -ContentType 'application/vnd.oci.image.index.v1+json' -UseBasicParsing
 
-        $pushed = Push-StreamLayer -Path $tars.c -Repository "$reg/on-arm" -Tag '1' -BaseImage "$reg/multi:latest" -Platform 'linux/arm64' -MediaType Oci
+        $pushed = (Push-StreamLayer -Path $tars.c -Repository "$reg/on-arm" -Tag '1' -BaseImage "$reg/multi:latest" -Platform 'linux/arm64' -MediaType Oci).Layers[-1]
 
         $config = Get-Config "$reg/on-arm:1"
         $config.architecture | Should -Be 'arm64'
-        $config.rootfs.diff_ids | Should -Be @($arm.DiffId, $pushed.DiffId)
-        (Get-Inspect "$reg/on-arm:1").Layers | Should -Be @($arm.Digest, $pushed.Digest)
+        $config.rootfs.diff_ids | Should -Be @($arm.Layers[0].DiffId, $pushed.DiffId)
+        (Get-Inspect "$reg/on-arm:1").Layers | Should -Be @($arm.Layers[0].Digest, $pushed.Digest)
         (Get-RawManifest "$reg/on-arm:1").mediaType | Should -Be 'application/vnd.oci.image.manifest.v1+json'
     }
 
@@ -179,7 +200,7 @@ Describe 'Push-StreamLayer -Tag -BaseImage' {
         $manifest = Get-RawManifest "$reg/docker-base:1"
         $manifest.mediaType | Should -Be 'application/vnd.docker.distribution.manifest.v2+json'
         $manifest.layers[2].mediaType | Should -Be 'application/vnd.docker.image.rootfs.diff.tar.gzip'
-        $pushed.MediaType | Should -Be 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+        $pushed.Layers[-1].MediaType | Should -Be 'application/vnd.docker.image.rootfs.diff.tar.gzip'
     }
 }
 

@@ -57,6 +57,42 @@ function Invoke-ChildPwsh {
     & $host0 @prefix -NoProfile -NonInteractive -Command $Command
 }
 
+function New-BusyboxTar {
+    <#
+    .SYNOPSIS
+    A tar that a scratch image can run: busybox-static's /bin/busybox, a /srv folder, and a marker file.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [string] $Marker = 'busybox')
+    $source = Join-Path ([IO.Path]::GetTempPath()) ("streamlayer-src-" + [guid]::NewGuid())
+    $null = New-Item -ItemType Directory -Path (Join-Path $source 'bin'), (Join-Path $source 'srv'), (Join-Path $source 'etc')
+    Copy-Item /bin/busybox (Join-Path $source 'bin/busybox')
+    [IO.File]::WriteAllText((Join-Path $source 'etc/marker'), "$Marker`n")
+    & tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2020-01-01 00:00Z' -C $source -cf $Path .
+    if ($LASTEXITCODE -ne 0) { throw "tar failed for $Path" }
+    Remove-Item -Recurse -Force $source
+    Get-Item $Path
+}
+
+function New-TestPodmanRoot {
+    # A short folder: podman refuses a runroot path longer than 50 characters.
+    $path = "/tmp/slp-" + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    (New-Item -ItemType Directory -Path $path).FullName
+}
+
+function Invoke-TestPodman {
+    <#
+    .SYNOPSIS
+    Runs podman as it works on these machines (root, vfs storage under -Root, runc, bounded ulimits) and returns
+    its output lines; throws with the output when it fails. podman run -Arguments pulls from the plain-http registry.
+    #>
+    param([Parameter(Mandatory)] [string] $Root, [Parameter(Mandatory)] [string[]] $Arguments)
+    $global = @('--root', "$Root/root", '--runroot', "$Root/runroot", '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs',
+        '--events-backend', 'file', '--tmpdir', "$Root/tmp")
+    $output = & podman @global @Arguments 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "podman $Arguments failed ($LASTEXITCODE): $($output -join "`n")" }
+    @($output | ForEach-Object { "$_" })
+}
+
 function New-TestDirectory {
     $path = Join-Path ([IO.Path]::GetTempPath()) ("streamlayer-test-" + [guid]::NewGuid())
     (New-Item -ItemType Directory -Path $path).FullName
@@ -111,4 +147,4 @@ public sealed class TestInputStream : Stream
 '@
 }
 
-Export-ModuleMember -Function New-TestTar, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, New-TestDirectory
+Export-ModuleMember -Function New-TestTar, New-BusyboxTar, New-TestPodmanRoot, Invoke-TestPodman, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, New-TestDirectory

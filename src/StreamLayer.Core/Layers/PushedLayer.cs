@@ -1,26 +1,28 @@
-using System;
-using System.Collections.Generic;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Images;
+using StreamLayer.Registry.Json;
 
 namespace StreamLayer
 {
     /// <summary>A layer that is in a registry: its digests and sizes, and where it is.</summary>
     public sealed class PushedLayer
     {
-        internal PushedLayer(LayerDigest layer, ImageReference repository, PublishedImage image = null, string mediaTypeInManifest = null)
+        internal PushedLayer(LayerDigest layer, ImageReference repository, string mediaTypeInManifest = null)
+            : this(layer.Digest, layer.DiffId, layer.Size, layer.UncompressedSize, mediaTypeInManifest ?? layer.MediaType, layer.Path, repository)
         {
-            Digest = layer.Digest;
-            DiffId = layer.DiffId;
-            Size = layer.Size;
-            UncompressedSize = layer.UncompressedSize;
-            MediaType = mediaTypeInManifest ?? layer.MediaType;
-            ManifestDigest = image?.ManifestDigest;
-            References = image?.References ?? Array.Empty<string>();
-            Path = layer.Path;
+        }
+
+        private PushedLayer(string digest, string diffId, long size, long? uncompressedSize, string mediaType, string path, ImageReference repository)
+        {
+            Digest = digest;
+            DiffId = diffId;
+            Size = size;
+            UncompressedSize = uncompressedSize;
+            MediaType = mediaType;
+            Path = path;
             Registry = repository.Registry;
             Repository = repository.Repository;
-            Reference = repository.WithDigest(layer.Digest).ToString();
+            Reference = repository.WithDigest(digest).ToString();
         }
 
         public string Digest { get; }
@@ -29,11 +31,12 @@ namespace StreamLayer
 
         public long Size { get; }
 
-        public long UncompressedSize { get; }
+        /// <summary>Length of the uncompressed tar in bytes; null for a base image's layer, which was not read.</summary>
+        public long? UncompressedSize { get; }
 
         public string MediaType { get; }
 
-        /// <summary>The file the layer was read from, or null for pipeline and stream input.</summary>
+        /// <summary>The file the layer was read from, or null for pipeline and stream input and a base image's layers.</summary>
         public string Path { get; }
 
         /// <summary>The registry's host and port, e.g. localhost:5000 or index.docker.io.</summary>
@@ -45,12 +48,16 @@ namespace StreamLayer
         /// <summary>registry/repository@digest: where to fetch the blob.</summary>
         public string Reference { get; }
 
-        /// <summary>The digest of the image manifest written with -Tag, or null.</summary>
-        public string ManifestDigest { get; }
-
-        /// <summary>The image's references written with -Tag: registry/repository:tag for each tag, then registry/repository@manifest digest.</summary>
-        public IReadOnlyList<string> References { get; }
-
         public override string ToString() => Reference;
+
+        /// <summary>A base image's layer, as its manifest and config describe it.</summary>
+        internal static PushedLayer FromBase(JsonValue descriptor, string diffId, ImageReference repository) => new PushedLayer(
+            Descriptor.DigestOf(descriptor),
+            diffId,
+            Descriptor.SizeOf(descriptor),
+            null,
+            descriptor["mediaType"]?.AsString,
+            null,
+            repository);
     }
 }

@@ -1,10 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
-using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
@@ -19,6 +17,7 @@ namespace StreamLayer.Registry.Images
             ManifestDigest = manifest.Digest;
             Config = config;
             Layers = manifest.Json["layers"]?.Items ?? Array.Empty<JsonValue>();
+            Annotations = manifest.Json["annotations"];
         }
 
         public ImageReference Reference { get; }
@@ -30,6 +29,9 @@ namespace StreamLayer.Registry.Images
         public JsonValue Config { get; }
 
         public IReadOnlyList<JsonValue> Layers { get; }
+
+        /// <summary>The base manifest's own annotations (kept in the new manifest, as crane keeps them), or null.</summary>
+        public JsonValue Annotations { get; }
 
         /// <summary>Reads the base: an index is resolved to <paramref name="platform"/>'s entry; the config is read and checked.</summary>
         public static async Task<BaseImage> ResolveAsync(RegistryClient client, ImageReference reference, ImagePlatform platform, CancellationToken cancellationToken)
@@ -66,18 +68,8 @@ namespace StreamLayer.Registry.Images
                 throw new ImageException(ImageFailure.BaseImageInvalid, "The base image " + reference + " has no config.");
             }
 
-            byte[] configBytes;
-            using (HttpResponseMessage blob = await RepositoryBlobs.GetAsync(client, configDigest, cancellationToken).ConfigureAwait(false))
-            {
-                configBytes = await blob.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-            }
-
-            if (Sha256Digest.Of(configBytes) != configDigest
-                || !JsonValue.TryParse(System.Text.Encoding.UTF8.GetString(configBytes), out JsonValue config)
-                || config.Kind != JsonKind.Object)
-            {
-                throw new ImageException(ImageFailure.BaseImageInvalid, "The config of the base image " + reference + " does not match its digest or is not JSON.");
-            }
+            JsonValue config = await ConfigBlob.ReadAsync(client, configDigest, cancellationToken).ConfigureAwait(false)
+                ?? throw new ImageException(ImageFailure.BaseImageInvalid, "The config of the base image " + reference + " does not match its digest, is over " + (CappedContent.ConfigLimit >> 20) + " MiB, or is not JSON.");
 
             return new BaseImage(reference, manifest, config);
         }

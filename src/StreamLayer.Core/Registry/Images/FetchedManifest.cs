@@ -8,11 +8,15 @@ namespace StreamLayer.Registry.Images
         internal FetchedManifest(string mediaType, byte[] bytes, JsonValue json)
         {
             MediaType = mediaType;
+            Bytes = bytes;
             Json = json;
             Digest = Sha256Digest.Of(bytes);
         }
 
         public string MediaType { get; }
+
+        /// <summary>The exact bytes, to write the manifest elsewhere under the same digest.</summary>
+        public byte[] Bytes { get; }
 
         public JsonValue Json { get; }
 

@@ -19,7 +19,14 @@ namespace StreamLayer.Registry.Images
         private const string NondistributableMarker = "nondistributable";
 
         /// <summary>Makes every base layer available in the target repository.</summary>
-        public static async Task PrepareBaseLayersAsync(RegistryClient source, RegistryClient target, BaseImage baseImage, CancellationToken cancellationToken)
+        public static Task PrepareBaseLayersAsync(RegistryClient source, RegistryClient target, BaseImage baseImage, CancellationToken cancellationToken) =>
+            MakeAvailableAsync(source, target, baseImage.Layers, "base layer", cancellationToken);
+
+        /// <summary>
+        /// Makes blobs of a repository available in the target repository: skipped when already there, mounted
+        /// on the same registry, copied otherwise. Foreign (non-distributable) layers stay where their URLs point.
+        /// </summary>
+        public static async Task MakeAvailableAsync(RegistryClient source, RegistryClient target, IEnumerable<JsonValue> descriptors, string noun, CancellationToken cancellationToken)
         {
             bool sameRegistry = string.Equals(source.Repository.Registry, target.Repository.Registry, StringComparison.OrdinalIgnoreCase);
             if (sameRegistry)
@@ -28,32 +35,38 @@ namespace StreamLayer.Registry.Images
                 target.RequestScope(RegistryClient.RepositoryScope(source.Repository.Repository, "pull"));
             }
 
-            foreach (JsonValue layer in baseImage.Layers)
+            foreach (JsonValue blob in descriptors)
             {
-                string digest = Descriptor.DigestOf(layer);
-                long size = Descriptor.SizeOf(layer);
-                string mediaType = layer["mediaType"]?.AsString ?? string.Empty;
-                if (mediaType.Contains(ForeignLayerMarker) || mediaType.Contains(NondistributableMarker))
+                string digest = Descriptor.DigestOf(blob);
+                long size = Descriptor.SizeOf(blob);
+                if (!IsDistributable(blob))
                 {
-                    target.Log("base layer " + digest + " is not distributable; it stays where its URLs point");
+                    target.Log(noun + " " + digest + " is not distributable; it stays where its URLs point");
                     continue;
                 }
 
                 if (await RepositoryBlobs.ExistsAsync(target, digest, size, cancellationToken).ConfigureAwait(false))
                 {
-                    target.Log("base layer " + digest + " is already in " + target.Repository.Name);
+                    target.Log(noun + " " + digest + " is already in " + target.Repository.Name);
                     continue;
                 }
 
                 if (sameRegistry && await UploadSession.MountAsync(target, digest, source.Repository.Repository, cancellationToken).ConfigureAwait(false))
                 {
-                    target.Log("base layer " + digest + " mounted from " + source.Repository.Repository);
+                    target.Log(noun + " " + digest + " mounted from " + source.Repository.Repository);
                     continue;
                 }
 
-                target.Log("copying base layer " + digest + " (" + size + " bytes) from " + source.Repository.Name);
+                target.Log("copying " + noun + " " + digest + " (" + size + " bytes) from " + source.Repository.Name);
                 await BlobTransfer.CopyAsync(source, target, digest, size, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>Whether a layer travels with its image: foreign and non-distributable layers do not.</summary>
+        public static bool IsDistributable(JsonValue descriptor)
+        {
+            string mediaType = descriptor["mediaType"]?.AsString ?? string.Empty;
+            return !mediaType.Contains(ForeignLayerMarker) && !mediaType.Contains(NondistributableMarker);
         }
 
         /// <summary>Writes the config and the manifest, then the tags. No tag is written unless everything before it landed.</summary>
@@ -64,6 +77,7 @@ namespace StreamLayer.Registry.Images
             IReadOnlyList<LayerDigest> layers,
             IReadOnlyList<string> tags,
             DateTimeOffset? created,
+            ImageSettings settings,
             CancellationToken cancellationToken)
         {
             if (layers.Count == 0)
@@ -71,9 +85,8 @@ namespace StreamLayer.Registry.Images
                 throw new ArgumentException("An image needs at least one new layer.", nameof(layers));
             }
 
-            string manifestType = baseImage?.ManifestMediaType
-                ?? (layers.All(l => l.MediaType == MediaTypes.DockerLayerGzip) ? ImageMediaTypes.DockerManifest : ImageMediaTypes.OciManifest);
-
+            settings = settings ?? new ImageSettings();
+            string manifestType = ManifestTypeFor(baseImage, layers, settings);
             var layerDescriptors = new List<JsonValue>(baseImage?.Layers ?? Array.Empty<JsonValue>());
             foreach (LayerDigest layer in layers)
             {
@@ -88,7 +101,7 @@ namespace StreamLayer.Registry.Images
                 layerDescriptors.Add(Descriptor.Create(mediaType, layer.Size, layer.Digest));
             }
 
-            JsonValue config = ImageDocument.AppendLayers(baseImage?.Config ?? ImageDocument.ScratchConfig(platform), layers, created);
+            JsonValue config = ImageDocument.AppendLayers(baseImage?.Config ?? ImageDocument.ScratchConfig(platform), layers, created, settings);
             byte[] configBytes = config.ToUtf8();
             string configDigest = Sha256Digest.Of(configBytes);
             if (!await RepositoryBlobs.ExistsAsync(target, configDigest, configBytes.Length, cancellationToken).ConfigureAwait(false))
@@ -99,18 +112,49 @@ namespace StreamLayer.Registry.Images
             byte[] manifest = ImageDocument.Manifest(
                 manifestType,
                 Descriptor.Create(ImageMediaTypes.ConfigFor(manifestType), configBytes.Length, configDigest),
-                layerDescriptors).ToUtf8();
+                layerDescriptors,
+                ImageDocument.Merge(baseImage?.Annotations, settings.Annotations)).ToUtf8();
             string digest = await Manifests.PutAsync(target, Sha256Digest.Of(manifest), manifest, manifestType, cancellationToken).ConfigureAwait(false);
-
-            var references = new List<string>();
             foreach (string tag in tags)
             {
                 await Manifests.PutAsync(target, tag, manifest, manifestType, cancellationToken).ConfigureAwait(false);
-                references.Add(target.Repository.WithTag(tag).ToString());
             }
 
-            references.Add(target.Repository.WithDigest(digest).ToString());
-            return new PublishedImage(digest, references, layerDescriptors);
+            return new PublishedImage(
+                target.Repository.WithDigest(digest),
+                manifestType,
+                manifest.Length,
+                configDigest,
+                ImageDocument.PlatformOf(config),
+                tags,
+                layerDescriptors,
+                config["rootfs"]["diff_ids"].Items.Select(d => d.AsString).ToArray());
+        }
+
+        /// <summary>Refuses settings the base's format cannot hold: annotations on a Docker schema 2 base. Call it before any input is read.</summary>
+        public static void CheckFormat(BaseImage baseImage, ImageSettings settings)
+        {
+            if (settings != null && settings.Annotations.Count > 0 && baseImage.ManifestMediaType == ImageMediaTypes.DockerManifest)
+            {
+                throw new ImageException(
+                    ImageFailure.FormatConflict,
+                    "The base image " + baseImage.Reference + " is a Docker schema 2 image, whose manifest has no annotations. Leave out -Annotation, or build on an OCI base.");
+            }
+        }
+
+        /// <summary>
+        /// The base's format; for scratch, Docker schema 2 when every layer has Docker's media type, else OCI.
+        /// Annotations need OCI: a scratch image with them is OCI, and a Docker base refuses them.
+        /// </summary>
+        private static string ManifestTypeFor(BaseImage baseImage, IReadOnlyList<LayerDigest> layers, ImageSettings settings)
+        {
+            if (baseImage == null)
+            {
+                return settings.Annotations.Count == 0 && layers.All(l => l.MediaType == MediaTypes.DockerLayerGzip) ? ImageMediaTypes.DockerManifest : ImageMediaTypes.OciManifest;
+            }
+
+            CheckFormat(baseImage, settings);
+            return baseImage.ManifestMediaType;
         }
     }
 }

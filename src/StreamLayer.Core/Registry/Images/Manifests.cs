@@ -30,7 +30,8 @@ namespace StreamLayer.Registry.Images
                     return request;
                 },
                 () => true,
-                cancellationToken).ConfigureAwait(false))
+                cancellationToken,
+                HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -42,7 +43,8 @@ namespace StreamLayer.Registry.Images
                     throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
-                byte[] bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                byte[] bytes = await CappedContent.ReadAsync(response.Content, CappedContent.ManifestLimit, cancellationToken).ConfigureAwait(false)
+                    ?? throw new ImageException(ImageFailure.BaseImageInvalid, client.Repository.Name + ":" + reference + " is over " + (CappedContent.ManifestLimit >> 20) + " MiB, more than a manifest may be.");
                 if (!JsonValue.TryParse(System.Text.Encoding.UTF8.GetString(bytes), out JsonValue json) || json.Kind != JsonKind.Object)
                 {
                     throw new ImageException(ImageFailure.BaseImageInvalid, client.Repository.Name + ":" + reference + " is not a JSON manifest.");

@@ -3,22 +3,50 @@ using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {
-    /// <summary>A manifest written to a repository, and the references that now name it.</summary>
+    /// <summary>A manifest written to a repository: where it is, what it is, and what it holds.</summary>
     internal sealed class PublishedImage
     {
-        internal PublishedImage(string manifestDigest, IReadOnlyList<string> references, IReadOnlyList<JsonValue> layers)
+        internal PublishedImage(
+            ImageReference reference,
+            string mediaType,
+            long size,
+            string configDigest,
+            ImagePlatform platform,
+            IReadOnlyList<string> tags,
+            IReadOnlyList<JsonValue> layers,
+            IReadOnlyList<string> diffIds)
         {
-            ManifestDigest = manifestDigest;
-            References = references;
+            Reference = reference;
+            MediaType = mediaType;
+            Size = size;
+            ConfigDigest = configDigest;
+            Platform = platform;
+            Tags = tags;
             Layers = layers;
+            DiffIds = diffIds;
         }
 
-        public string ManifestDigest { get; }
+        /// <summary>registry/repository@manifest digest.</summary>
+        public ImageReference Reference { get; }
 
-        /// <summary>registry/repository:tag for each tag, then registry/repository@digest.</summary>
-        public IReadOnlyList<string> References { get; }
+        public string ManifestDigest => Reference.Digest;
+
+        public string MediaType { get; }
+
+        /// <summary>The manifest's length in bytes.</summary>
+        public long Size { get; }
+
+        public string ConfigDigest { get; }
+
+        /// <summary>The config's os/architecture[/variant], or null when it names none.</summary>
+        public ImagePlatform Platform { get; }
+
+        public IReadOnlyList<string> Tags { get; }
 
         /// <summary>The layer descriptors of the manifest, the base's first.</summary>
         public IReadOnlyList<JsonValue> Layers { get; }
+
+        /// <summary>The config's rootfs.diff_ids, one per layer.</summary>
+        public IReadOnlyList<string> DiffIds { get; }
     }
 }

@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Json;
+
+namespace StreamLayer.Registry.Images
+{
+    /// <summary>
+    /// Writes an image index, as crane index append and docker buildx imagetools create do: every image is read
+    /// and checked (a manifest, a platform no other image has, blobs its repository holds) before anything is
+    /// written; then images from other repositories are mounted or copied into the index's, the index is
+    /// written by its digest, and only then the tags.
+    /// </summary>
+    internal sealed class ImageIndexWriter : IDisposable
+    {
+        private readonly RegistryClient _target;
+        private readonly RegistryOptions _options;
+        private readonly Dictionary<string, RegistryClient> _sources = new Dictionary<string, RegistryClient>(StringComparer.Ordinal);
+        private readonly List<IndexChild> _children = new List<IndexChild>();
+
+        public ImageIndexWriter(RegistryClient target, RegistryOptions options)
+        {
+            _target = target;
+            _options = options;
+        }
+
+        public IReadOnlyList<IndexChild> Children => _children;
+
+        /// <summary>
+        /// Reads an image for the index. <paramref name="platform"/> is the one its image object names; null takes
+        /// the platform from the image's config.
+        /// </summary>
+        public async Task<IndexChild> AddAsync(ImageReference reference, ImagePlatform platform, CancellationToken cancellationToken)
+        {
+            bool otherRepository = reference.Name != _target.Repository.Name;
+            IndexChild child;
+            try
+            {
+                child = await ReadAsync(reference, otherRepository ? SourceFor(reference) : _target, platform, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RegistryException e) when (otherRepository)
+            {
+                throw Unavailable(reference, e);
+            }
+
+            IndexChild same = _children.FirstOrDefault(c => c.PlatformKey == child.PlatformKey);
+            if (same != null)
+            {
+                throw new ImageException(
+                    ImageFailure.IndexPlatformDuplicate,
+                    same.Asked + " and " + reference + " are both for " + child.Platform + "; an index holds one image per platform.");
+            }
+
+            _children.Add(child);
+            return child;
+        }
+
+        /// <summary>Makes every image available in the index's repository, then writes the index and its tags.</summary>
+        public async Task<PushedImageIndex> PublishAsync(IReadOnlyList<string> tags, IReadOnlyDictionary<string, string> annotations, CancellationToken cancellationToken)
+        {
+            ThrowIfEmpty();
+            foreach (IndexChild child in _children.Where(c => !c.InTarget))
+            {
+                try
+                {
+                    var blobs = new List<JsonValue> { child.Manifest.Json["config"] };
+                    blobs.AddRange(child.Manifest.Json["layers"]?.Items ?? Array.Empty<JsonValue>());
+                    await ImagePublisher.MakeAvailableAsync(child.Source, _target, blobs, "blob of " + child.Asked, cancellationToken).ConfigureAwait(false);
+                    await Manifests.PutAsync(_target, child.Manifest.Digest, child.Manifest.Bytes, child.Manifest.MediaType, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RegistryException e)
+                {
+                    throw Unavailable(child.Asked, e);
+                }
+            }
+
+            // Docker's manifest list holds only Docker manifests and has no annotations; anything else is OCI.
+            string mediaType = annotations.Count == 0 && _children.All(c => c.Manifest.MediaType == ImageMediaTypes.DockerManifest)
+                ? ImageMediaTypes.DockerManifestList
+                : ImageMediaTypes.OciIndex;
+            byte[] index = ImageDocument.Index(
+                mediaType,
+                _children.Select(c => Descriptor.Create(c.Manifest.MediaType, c.Manifest.Bytes.Length, c.Manifest.Digest).Set("platform", c.PlatformJson())),
+                ImageDocument.Merge(null, annotations)).ToUtf8();
+            string digest = await Manifests.PutAsync(_target, Sha256Digest.Of(index), index, mediaType, cancellationToken).ConfigureAwait(false);
+            foreach (string tag in tags)
+            {
+                await Manifests.PutAsync(_target, tag, index, mediaType, cancellationToken).ConfigureAwait(false);
+            }
+
+            ImageIndexEntry[] entries = _children.Select(c => new ImageIndexEntry(
+                _target.Repository.WithDigest(c.Manifest.Digest).ToString(),
+                c.Manifest.Digest,
+                c.Manifest.MediaType,
+                c.Manifest.Bytes.Length,
+                c.Platform.ToString())).ToArray();
+            return new PushedImageIndex(_target.Repository.WithDigest(digest).ToString(), digest, mediaType, index.Length, tags, entries);
+        }
+
+        /// <summary>Refuses an index of no image, before anything is written (or asked about).</summary>
+        public void ThrowIfEmpty()
+        {
+            if (_children.Count == 0)
+            {
+                throw new ImageException(ImageFailure.IndexEmpty, "No image was given, so there is no index. Pipe the images of Push-StreamLayer -Tag into Push-ImageIndex, or name them with -Image.");
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (RegistryClient source in _sources.Values)
+            {
+                source.Dispose();
+            }
+        }
+
+        private async Task<IndexChild> ReadAsync(ImageReference reference, RegistryClient source, ImagePlatform platform, CancellationToken cancellationToken)
+        {
+            string wanted = reference.Digest ?? reference.Tag ?? "latest";
+            FetchedManifest manifest;
+            try
+            {
+                manifest = await Manifests.GetAsync(source, wanted, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImageException e) when (e.Failure == ImageFailure.BaseImageInvalid)
+            {
+                throw new ImageException(ImageFailure.IndexChildInvalid, "The image " + reference + " cannot be put in an index: " + e.Message, e);
+            }
+
+            if (manifest == null)
+            {
+                throw new ImageException(ImageFailure.IndexChildNotFound, "The image " + reference + " does not exist: the registry has no manifest " + wanted + " in " + reference.Name + ".");
+            }
+
+            if (!ImageMediaTypes.IsManifest(manifest.MediaType))
+            {
+                throw new ImageException(
+                    ImageFailure.IndexChildInvalid,
+                    "The image " + reference + " is a " + (manifest.MediaType ?? "manifest of no media type") + ", not a Docker schema 2 or OCI image manifest; an index lists images, each for one platform.");
+            }
+
+            string configDigest = manifest.Json["config"] == null ? null : Descriptor.DigestOf(manifest.Json["config"]);
+            if (configDigest == null)
+            {
+                throw new ImageException(ImageFailure.IndexChildInvalid, "The image " + reference + " has no config.");
+            }
+
+            bool inTarget = source == _target || await Manifests.GetAsync(_target, manifest.Digest, cancellationToken).ConfigureAwait(false) != null;
+            RegistryClient holder = inTarget ? _target : source;
+            JsonValue config = await ConfigBlob.ReadAsync(holder, configDigest, cancellationToken).ConfigureAwait(false)
+                ?? throw new ImageException(ImageFailure.IndexChildInvalid, "The config of the image " + reference + " does not match its digest, is over " + (CappedContent.ConfigLimit >> 20) + " MiB, or is not JSON.");
+            platform = platform ?? ImageDocument.PlatformOf(config)
+                ?? throw new ImageException(ImageFailure.IndexPlatformMissing, "The image " + reference + " names no os and architecture in its config, so it cannot serve a platform in an index.");
+
+            if (!inTarget)
+            {
+                // Checked now, so that a blob the source lacks stops the index before anything is written.
+                foreach (JsonValue layer in (manifest.Json["layers"]?.Items ?? Array.Empty<JsonValue>()).Where(ImagePublisher.IsDistributable))
+                {
+                    if (!await RepositoryBlobs.ExistsAsync(source, Descriptor.DigestOf(layer), Descriptor.SizeOf(layer), cancellationToken).ConfigureAwait(false))
+                    {
+                        throw new ImageException(
+                            ImageFailure.IndexChildUnavailable,
+                            "The image " + reference + " cannot be mounted or copied into " + _target.Repository.Name + ": " + reference.Name + " does not hold its layer " + Descriptor.DigestOf(layer) + ".");
+                    }
+                }
+            }
+
+            return new IndexChild(reference, source, manifest, config, platform, inTarget);
+        }
+
+        private RegistryClient SourceFor(ImageReference reference)
+        {
+            if (!_sources.TryGetValue(reference.Name, out RegistryClient source))
+            {
+                bool sameRegistry = string.Equals(reference.Registry, _target.Repository.Registry, StringComparison.OrdinalIgnoreCase);
+                source = new RegistryClient(ImageReference.Parse(reference.Name), sameRegistry ? _options : _options.ForOtherRegistry())
+                {
+                    RepositoryActions = "pull",
+                };
+                _sources.Add(reference.Name, source);
+            }
+
+            return source;
+        }
+
+        private ImageException Unavailable(ImageReference reference, RegistryException e) => new ImageException(
+            ImageFailure.IndexChildUnavailable,
+            "The image " + reference + " cannot be mounted or copied into " + _target.Repository.Name + ": " + e.Message,
+            e);
+    }
+}
