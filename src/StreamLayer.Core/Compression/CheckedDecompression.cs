@@ -61,7 +61,7 @@ namespace StreamLayer.Compression
         }
 
         /// <summary>Whether this runtime's GZipStream reads gzip members one after another as one stream.</summary>
-        public static bool ReadsConcatenatedMembers => s_readsMembers.Value;
+        public static bool ReadsConcatenatedMembers => !FrameworkCodePaths.ForceSingleMemberGzip && s_readsMembers.Value;
 
         public override int Read(byte[] buffer, int offset, int count)
         {
