@@ -199,7 +199,7 @@ function Invoke-MonoChecks {
 
     Write-Host 'Mono checks (the .NET Framework code paths of the net472 build, on Mono)'
     $checks = Join-Path $Out 'monochecks'
-    Invoke-Native dotnet build (Join-Path $Root 'tests/StreamLayer.MonoChecks') -c $Configuration -o $checks --nologo -v quiet
+    Invoke-Native dotnet build (Join-Path $Root 'tests/StreamLayer.MonoChecks') -c $Configuration -o $checks --nologo -v quiet | Write-Host
     Import-Module (Join-Path $Root 'tests/Pester/TestRegistry.psm1') -Force
     $summary = Join-Path $ResultsOut 'mono-summary.json'
     $registry = Start-TestRegistry
