@@ -83,7 +83,7 @@ namespace StreamLayer.Commands
                         ErrorIds.InputNotBytes,
                         ErrorCategory.InvalidType,
                         input,
-                        "The pipeline sent text, but a layer is made of bytes. Read the tar with Get-Content -AsByteStream (faster: add -ReadCount 1MB), or pass the file with -Path.");
+                        "The pipeline sent text, but a layer is made of bytes. Read the tar with Get-Content " + ByteReading.Parameter + " (faster: add -ReadCount 1MB), or pass the file with -Path.");
                 default:
                     throw NotBytes(input);
             }
@@ -139,7 +139,7 @@ namespace StreamLayer.Commands
                 ErrorIds.InputNotBytes,
                 ErrorCategory.InvalidType,
                 input,
-                "The pipeline sent " + type + ", but a layer is made of bytes. Pipe bytes (Get-Content -AsByteStream), byte arrays, streams or files, or use -Path.");
+                "The pipeline sent " + type + ", but a layer is made of bytes. Pipe bytes (Get-Content " + ByteReading.Parameter + "), byte arrays, streams or files, or use -Path.");
         }
 
         private static CommandFailure IsDirectory(string path) => CommandFailure.Create(
