@@ -100,7 +100,7 @@ namespace StreamLayer.Registry.Http
                 throw new RegistryException(
                     RegistryFailure.CertificateInvalid,
                     "The client certificate " + certificateFile + " has a PEM key, which this runtime cannot read (PowerShell 7 can; Windows PowerShell 5.1 cannot). " +
-                    "Convert the pair to a .pfx that every Windows can read (openssl pkcs12 -export -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES -macalg sha1 -in client.cert -inkey client.key -out client.pfx) " +
+                    "Convert the pair to a .pfx with the older PKCS#12 algorithms, which more readers take than OpenSSL 3's AES default (openssl pkcs12 -export -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES -macalg sha1 -in client.cert -inkey client.key -out client.pfx) " +
                     "and pass it with -Certificate (Get-PfxCertificate client.pfx).");
             }
 
