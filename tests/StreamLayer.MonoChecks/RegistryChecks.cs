@@ -1,6 +1,9 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Reflection;
 using System.Threading;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
@@ -24,10 +27,10 @@ namespace StreamLayer.MonoChecks
 
         public void Run(CheckRunner checks)
         {
-            checks.Run("a streamed push reaches the registry while the input is still arriving (chunked, not buffered by Mono's handler)", () =>
+            checks.Run("with Mono's HttpWebRequest handler, which buffers a body of unknown length unless it is chunked as .NET Framework's does, the streamed PATCH reaches the registry while the input is still arriving", () =>
             {
-                string repository = "mono/streamed";
-                LayerDigest layer = Push(repository, UploadMode.Stream, writeFirst: 4 * Block, whilePaused: () =>
+                string repository = "mono/webrequest";
+                LayerDigest layer = Push(repository, UploadMode.Stream, WebRequestHandler(), writeFirst: 4 * Block, whilePaused: () =>
                 {
                     // A handler that buffers sends nothing before the whole blob exists, which needs the rest of the input.
                     bool arrived = SpinWait.SpinUntil(() => UploadedBytes(repository) > 0, TimeSpan.FromSeconds(60));
@@ -36,13 +39,31 @@ namespace StreamLayer.MonoChecks
                 CheckStored(layer);
             });
 
-            checks.Run("a push in Content-Range chunks of 1 MiB", () => CheckStored(Push("mono/chunked", UploadMode.Chunked, writeFirst: 0, whilePaused: null)));
+            checks.Run("a streamed push with the module's own handler (Mono's default is a SocketsHttpHandler)", () =>
+                CheckStored(Push("mono/streamed", UploadMode.Stream, handler: null, writeFirst: 0, whilePaused: null)));
+
+            checks.Run("a push in Content-Range chunks of 1 MiB", () => CheckStored(Push("mono/chunked", UploadMode.Chunked, handler: null, writeFirst: 0, whilePaused: null)));
         }
 
-        private LayerDigest Push(string repository, UploadMode mode, int writeFirst, Action whilePaused)
+        /// <summary>
+        /// Mono's HttpClientHandler over its HttpWebRequest (MonoWebRequestHandler), set up as the module sets up its
+        /// own. Mono's default handler is a SocketsHttpHandler, which streams any body; this one keeps .NET Framework's rule.
+        /// </summary>
+        private static HttpClientHandler WebRequestHandler()
+        {
+            Type webRequestHandler = Type.GetType("System.Net.Http.MonoWebRequestHandler, System.Net.Http", throwOnError: true);
+            object inner = Activator.CreateInstance(webRequestHandler, nonPublic: true);
+            var handler = (HttpClientHandler)Activator.CreateInstance(typeof(HttpClientHandler), BindingFlags.NonPublic | BindingFlags.Instance, null, new[] { inner }, null);
+            handler.AllowAutoRedirect = false;
+            handler.UseCookies = false;
+            handler.AutomaticDecompression = DecompressionMethods.None;
+            return handler;
+        }
+
+        private LayerDigest Push(string repository, UploadMode mode, HttpMessageHandler handler, int writeFirst, Action whilePaused)
         {
             var options = new RegistryOptions { UploadMode = mode, ChunkSize = Block, Timeout = TimeSpan.FromMinutes(2) };
-            using (var client = new RegistryClient(ImageReference.Parse(_registry + "/" + repository), options))
+            using (var client = new RegistryClient(ImageReference.Parse(_registry + "/" + repository), options, handler))
             using (var operation = new LayerOperation(new LayerOptions(), new RegistrySink(client)))
             {
                 operation.Write(_tar, 0, writeFirst);
