@@ -11,8 +11,9 @@ Run it with the PowerShell that the repository's tool manifest brings:
 
 Build   (default) lays out an importable module in out/StreamLayer (manifest, dlls, format file, en-US help).
 Docs    turns docs/help/en-US into MAML and about_*.help.txt in out/StreamLayer/en-US.
-Test    builds, packages, runs the unit tests and the Pester tests against out/StreamLayer in a child
-        process, and ends with the line "N passed, N failed".
+Test    builds, packages, runs the unit tests, the Pester tests against out/StreamLayer in a child process, and
+        the .NET Framework code paths on Mono (printed as "Mono (.NET Framework code paths): N passed, N failed"),
+        and ends with the line "N passed, N failed" for all of them.
 Bench   measures StreamLayer side by side with the peer tools on this machine (see bench/); -BaselineRef <commit>
         adds that commit's build beside this one.
 Package makes a .nupkg of out/StreamLayer with PSResourceGet in out/package.
@@ -170,11 +171,45 @@ function Invoke-Test {
         -PackagePath $PackageOut -SummaryPath $summary @tagArguments
     $pesterCounts = if (Test-Path $summary) { Get-Content -Raw $summary | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
-    $passed = $unit.Passed + $pesterCounts.Passed
-    $failed = $unit.Failed + $pesterCounts.Failed
+    $mono = Invoke-MonoChecks
+
+    $passed = $unit.Passed + $pesterCounts.Passed + $mono.Passed
+    $failed = $unit.Failed + $pesterCounts.Failed + $mono.Failed
     Write-Host "Unit: $($unit.Passed) passed, $($unit.Failed) failed. Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed."
+    Write-Host "Mono (.NET Framework code paths): $($mono.Passed) passed, $($mono.Failed) failed"
     Write-Output "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-MonoChecks {
+    # The .NET Framework code paths of the core (its net472 build) run on Debian's Mono by tests/StreamLayer.MonoChecks,
+    # judged by gzip, zstd, sha256sum, openssl and a real docker-registry. Mono is not .NET Framework: its HTTP stack
+    # and TLS are its own, so the result is reported as Mono, never as Windows PowerShell 5.1.
+    $packages = 'mono-runtime', 'libmono-system-net-http4.0-cil', 'libmono-system-io-compression4.0-cil'
+    $assemblies = '/usr/lib/mono/4.5/System.Net.Http.dll', '/usr/lib/mono/4.5/System.IO.Compression.dll'
+    if (-not (Get-Command mono -CommandType Application -ErrorAction Ignore) -or @($assemblies | Where-Object { -not (Test-Path $_) })) {
+        if (-not ($IsLinux -and ((& id -u) -eq '0') -and (Get-Command apt-get -ErrorAction Ignore))) {
+            throw "The Mono checks need Mono. Install the Debian packages $($packages -join ' ') (as root: apt-get install $($packages -join ' '))."
+        }
+        Write-Host "Installing Debian packages: $($packages -join ' ')"
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        Invoke-Native apt-get update -qq
+        Invoke-Native apt-get install -y -qq --no-install-recommends @packages
+    }
+
+    Write-Host 'Mono checks (the .NET Framework code paths of the net472 build, on Mono)'
+    $checks = Join-Path $Out 'monochecks'
+    Invoke-Native dotnet build (Join-Path $Root 'tests/StreamLayer.MonoChecks') -c $Configuration -o $checks --nologo -v quiet | Write-Host
+    Import-Module (Join-Path $Root 'tests/Pester/TestRegistry.psm1') -Force
+    $summary = Join-Path $ResultsOut 'mono-summary.json'
+    $registry = Start-TestRegistry
+    try {
+        & mono (Join-Path $checks 'StreamLayer.MonoChecks.exe') --summary $summary --registry $registry.Host --registry-storage $registry.Storage | Write-Host
+    }
+    finally {
+        Stop-TestRegistry $registry
+    }
+    if (Test-Path $summary) { Get-Content -Raw $summary | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 }
 
 function Build-Baseline([string] $Ref) {

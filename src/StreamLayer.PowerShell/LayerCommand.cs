@@ -143,7 +143,7 @@ namespace StreamLayer.Commands
                     ErrorCategory.InvalidArgument,
                     null,
                     name + " has no input. Give the tar with -Path or -LiteralPath, or a stream with -InputStream; or pipe the tar's bytes into it: "
-                    + "Get-Content -AsByteStream -ReadCount 1MB app.tar | " + name + " ... (in Windows PowerShell 5.1: Get-Content -Encoding Byte -ReadCount 1MB).").Record);
+                    + "Get-Content " + ByteReading.Parameter + " -ReadCount 1MB app.tar | " + name + " ...").Record);
             }
         }
 
@@ -171,7 +171,7 @@ namespace StreamLayer.Commands
 
             object input = InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject;
 
-            // The hot path: Get-Content -AsByteStream sends one object per byte.
+            // The hot path: Get-Content -AsByteStream (5.1: -Encoding Byte) sends one object per byte.
             if (input is byte value && _looseBytes != null)
             {
                 try
@@ -213,7 +213,7 @@ namespace StreamLayer.Commands
                         ErrorIds.InputEmpty,
                         ErrorCategory.InvalidData,
                         null,
-                        "No input arrived, so there is no layer. Pipe bytes (Get-Content -AsByteStream), a stream or files into the command, or use -Path.");
+                        "No input arrived, so there is no layer. Pipe bytes (Get-Content " + ByteReading.Parameter + "), a stream or files into the command, or use -Path.");
                 }
             });
         }
@@ -293,7 +293,7 @@ namespace StreamLayer.Commands
                 _byteHintShown = true;
                 WriteWarning(
                     "The input is arriving one pipeline object per byte, which PowerShell delivers slowly (well under 1 MB/s). " +
-                    "For large layers use -Path, or Get-Content -AsByteStream -ReadCount 1MB, or Get-Content -AsByteStream -Raw.");
+                    "For large layers use -Path, or Get-Content " + ByteReading.Parameter + " -ReadCount 1MB, or Get-Content " + ByteReading.Parameter + " -Raw.");
             }
 
             Tick(_looseBytes, null);

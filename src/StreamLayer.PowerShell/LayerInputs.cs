@@ -89,7 +89,7 @@ namespace StreamLayer.Commands
                         ErrorIds.InputNotBytes,
                         ErrorCategory.InvalidType,
                         input,
-                        "The pipeline sent text, but a layer is made of bytes. Read the tar with Get-Content -AsByteStream (faster: add -ReadCount 1MB), or pass the file with -Path.");
+                        "The pipeline sent text, but a layer is made of bytes. Read the tar with Get-Content " + ByteReading.Parameter + " (faster: add -ReadCount 1MB), or pass the file with -Path.");
                 case object _ when PathProperty(wrapped) is string path:
                     // What -LiteralPath would bind by property name (PSPath, LP). Text is never a path here: Get-Content's
                     // lines carry the PSPath of their file, and text in the pipeline is a mistake to point out.
@@ -181,7 +181,7 @@ namespace StreamLayer.Commands
                 ErrorIds.InputNotBytes,
                 ErrorCategory.InvalidType,
                 input,
-                "The pipeline sent " + type + ", but a layer is made of bytes. Pipe bytes (Get-Content -AsByteStream), byte arrays, streams or files, or use -Path.");
+                "The pipeline sent " + type + ", but a layer is made of bytes. Pipe bytes (Get-Content " + ByteReading.Parameter + "), byte arrays, streams or files, or use -Path.");
         }
 
         private static CommandFailure IsDirectory(string path) => CommandFailure.Create(

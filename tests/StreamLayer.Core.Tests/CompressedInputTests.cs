@@ -231,6 +231,8 @@ namespace StreamLayer.Tests
             new object[] { "one member", true },
             new object[] { "one member, its last 16 bytes in 1-byte blocks", true },
             new object[] { "two members", false },
+            new object[] { "the same member twice", false },
+            new object[] { "the same small member twice, in one block", false },
             new object[] { "cut by 1 byte", false },
             new object[] { "cut in half", false },
             new object[] { "zeros after the end (9)", false },
@@ -245,7 +247,11 @@ namespace StreamLayer.Tests
                 ? s_gzip
                 : name == "two members"
                     ? TestData.Concat(TestData.Gzip(s_tar.Take(1000).ToArray()), TestData.Gzip(s_tar.Skip(1000).ToArray()))
-                    : Damage(s_gzip, name);
+                    : name == "the same member twice"
+                        ? TestData.Concat(s_gzip, s_gzip)
+                        : name.StartsWith("the same small member")
+                            ? TestData.Concat(TestData.Gzip(s_tar.Take(1000).ToArray()), TestData.Gzip(s_tar.Take(1000).ToArray()))
+                            : Damage(s_gzip, name);
 
             // Blocks of 64 KiB; in one case the last 16 bytes come one per block, so the trailer spans blocks.
             var blocks = new BlockingCollection<Compression.Block>();

@@ -12,13 +12,9 @@ namespace StreamLayer.Compression
     /// </summary>
     internal sealed class BlockFeedStream : ReadOnlyForwardStream
     {
-        public const int TailLength = 8;
-
         private readonly BlockingCollection<Block> _blocks;
         private readonly Action<Block> _consumed;
         private readonly CancellationToken _abort;
-        private readonly byte[] _tail = new byte[TailLength];
-        private int _tailLength;
         private Block _current;
         private int _position;
 
@@ -31,17 +27,6 @@ namespace StreamLayer.Compression
 
         /// <summary>The final block, once the stream has been read to its end; otherwise null.</summary>
         public Block FinalBlock => _current != null && _current.Final && _position == _current.RawCount ? _current : null;
-
-        /// <summary>The last bytes of the input read so far (up to <see cref="TailLength"/>), in order.</summary>
-        public byte[] Tail
-        {
-            get
-            {
-                var tail = new byte[_tailLength];
-                Buffer.BlockCopy(_tail, 0, tail, 0, _tailLength);
-                return tail;
-            }
-        }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -64,7 +49,6 @@ namespace StreamLayer.Compression
 
                 _current = _blocks.Take(_abort);
                 _position = 0;
-                RememberTail(_current);
             }
 
             int n = Math.Min(count, _current.RawCount - _position);
@@ -72,15 +56,5 @@ namespace StreamLayer.Compression
             _position += n;
             return n;
         }
-
-        private void RememberTail(Block block)
-        {
-            int take = Math.Min(TailLength, block.RawCount);
-            int keep = Math.Min(_tailLength, TailLength - take);
-            Buffer.BlockCopy(_tail, _tailLength - keep, _tail, 0, keep);
-            Buffer.BlockCopy(block.Raw, block.RawCount - take, _tail, keep, take);
-            _tailLength = keep + take;
-        }
-
     }
 }

@@ -23,9 +23,10 @@ namespace StreamLayer.Compression
     /// gzip through the runtime's GZipStream, which checks each member's CRC and length, but ends quietly when the
     /// input stops early and ignores bytes after the last member. Where the runtime reads concatenated members
     /// (.NET Core 3.0 and later), a small sentinel member goes after the input: its content only comes out if the
-    /// real input ended exactly at the end of a member and nothing followed. Elsewhere (.NET Framework reads only
-    /// the first member) the decompressed bytes' CRC and length are compared with the input's last 8 bytes, which
-    /// accepts single-member gzip only.
+    /// real input ended exactly at the end of a member and nothing followed. Elsewhere (.NET Framework and Mono read
+    /// only the first member) the first member must end exactly where the input ends: its trailer (the CRC and length
+    /// of what was decompressed) is found in the last bytes handed to the runtime's reader, and nothing may follow
+    /// it. That accepts single-member gzip only.
     /// </summary>
     internal sealed class CheckedGzipStream : ReadOnlyForwardStream
     {
@@ -35,6 +36,7 @@ namespace StreamLayer.Compression
 
         private readonly BlockFeedStream _source;
         private readonly bool _sentinel;
+        private readonly MemberEndFinder _given;
         private readonly GZipStream _gzip;
 
         // Sentinel mode: decompressed bytes, of which the last marker-length ones are held back until the end.
@@ -52,7 +54,8 @@ namespace StreamLayer.Compression
         {
             _source = source;
             _sentinel = sentinel;
-            Stream input = sentinel ? new SentinelStream(source, s_sentinel.Value) : (Stream)source;
+            _given = sentinel ? null : new MemberEndFinder(source);
+            Stream input = sentinel ? new SentinelStream(source, s_sentinel.Value) : (Stream)_given;
             _gzip = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
             if (sentinel)
             {
@@ -61,7 +64,7 @@ namespace StreamLayer.Compression
         }
 
         /// <summary>Whether this runtime's GZipStream reads gzip members one after another as one stream.</summary>
-        public static bool ReadsConcatenatedMembers => s_readsMembers.Value;
+        public static bool ReadsConcatenatedMembers => !FrameworkCodePaths.ForceSingleMemberGzip && s_readsMembers.Value;
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -115,18 +118,20 @@ namespace StreamLayer.Compression
             }
 
             _ended = true;
+            long memberEnd = _given.EndOfTrailer(_crc, unchecked((uint)_length));
+            long inputLength = _given.Count;
             var rest = new byte[1 << 16];
-            while (_source.Read(rest, 0, rest.Length) > 0)
+            int read;
+            while ((read = _source.Read(rest, 0, rest.Length)) > 0)
             {
-                // Read to the end of the input: its last 8 bytes must be the trailer of what was decompressed.
+                inputLength += read;
             }
 
-            byte[] tail = _source.Tail;
-            if (tail.Length != 8 || UInt32LittleEndian(tail, 0) != _crc || UInt32LittleEndian(tail, 4) != unchecked((uint)_length))
+            if (memberEnd != inputLength)
             {
                 throw LayerInputException.Corrupt(
                     LayerCompression.Gzip,
-                    "its last 8 bytes do not match its content: it is truncated, has bytes after the end of the gzip data, or is made of several gzip members, which this runtime cannot read.");
+                    "its first gzip member does not end where the input ends: it is truncated, has bytes after the end of the gzip data, or is made of several gzip members, which this runtime cannot read.");
             }
 
             return 0;
@@ -167,9 +172,6 @@ namespace StreamLayer.Compression
             return true;
         }
 
-        private static uint UInt32LittleEndian(byte[] bytes, int offset) =>
-            (uint)(bytes[offset] | bytes[offset + 1] << 8 | bytes[offset + 2] << 16 | bytes[offset + 3] << 24);
-
         private static byte[] Gzip(byte[] content)
         {
             var output = new MemoryStream();
@@ -202,6 +204,60 @@ namespace StreamLayer.Compression
             }
         }
 
+
+        /// <summary>
+        /// The input as the runtime's reader takes it, keeping the bytes of its latest read (and the 7 before them):
+        /// a reader that stops at the end of the first member took that end, trailer included, in its latest read.
+        /// </summary>
+        private sealed class MemberEndFinder : ReadOnlyForwardStream
+        {
+            private const int TrailerLength = 8;
+            private readonly Stream _input;
+            private byte[] _window = new byte[TrailerLength - 1 + (1 << 16)];
+            private int _windowLength;
+
+            public MemberEndFinder(Stream input) => _input = input;
+
+            /// <summary>Bytes handed to the reader so far.</summary>
+            public long Count { get; private set; }
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = _input.Read(buffer, offset, count);
+                if (n > 0)
+                {
+                    int kept = Math.Min(_windowLength, TrailerLength - 1);
+                    if (_window.Length < kept + n)
+                    {
+                        Array.Resize(ref _window, kept + n);
+                    }
+
+                    Buffer.BlockCopy(_window, _windowLength - kept, _window, 0, kept);
+                    Buffer.BlockCopy(buffer, offset, _window, kept, n);
+                    _windowLength = kept + n;
+                    Count += n;
+                }
+
+                return n;
+            }
+
+            /// <summary>Where in the input the first trailer for this CRC and length ends; -1 when the latest read holds none.</summary>
+            public long EndOfTrailer(uint crc, uint length)
+            {
+                for (int i = 0; i + TrailerLength <= _windowLength; i++)
+                {
+                    if (UInt32LittleEndian(_window, i) == crc && UInt32LittleEndian(_window, i + 4) == length)
+                    {
+                        return Count - _windowLength + i + TrailerLength;
+                    }
+                }
+
+                return -1;
+            }
+
+            private static uint UInt32LittleEndian(byte[] bytes, int offset) =>
+                (uint)(bytes[offset] | bytes[offset + 1] << 8 | bytes[offset + 2] << 16 | bytes[offset + 3] << 24);
+        }
 
         /// <summary>The input, then the sentinel member.</summary>
         private sealed class SentinelStream : ReadOnlyForwardStream

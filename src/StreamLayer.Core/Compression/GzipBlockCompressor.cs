@@ -36,7 +36,7 @@ namespace StreamLayer.Compression
         }
 
         /// <summary>Whether this runtime's deflate flushes to a byte boundary (.NET Core does; .NET Framework's Flush does not).</summary>
-        public static bool IsSupported => s_syncFlushWorks.Value;
+        public static bool IsSupported => !FrameworkCodePaths.ForceSequentialGzip && s_syncFlushWorks.Value;
 
         public override int BlockSize => GzipBlockSize;
 

@@ -12,6 +12,9 @@ namespace StreamLayer.Compression
     /// </summary>
     internal static class GzipStreams
     {
+        // SmallestSize (3) exists from .NET 6; earlier runtimes reject it.
+        private const CompressionLevel SmallestSize = (CompressionLevel)3;
+
         private static readonly Type s_optionsType =
             typeof(GZipStream).Assembly.GetType("System.IO.Compression.ZLibCompressionOptions", throwOnError: false);
 
@@ -22,7 +25,7 @@ namespace StreamLayer.Compression
         private static readonly PropertyInfo s_levelProperty = s_optionsType?.GetProperty("CompressionLevel");
 
         /// <summary>Whether every level 0-9 is honoured as it is (false: mapped to Fastest/Optimal/SmallestSize).</summary>
-        public static bool HasNumericLevels => s_constructor != null && s_levelProperty != null;
+        public static bool HasNumericLevels => !FrameworkCodePaths.ForceEnumLevels && s_constructor != null && s_levelProperty != null;
 
         public static Stream Create(Stream output, int level)
         {
@@ -36,17 +39,21 @@ namespace StreamLayer.Compression
             return new GZipStream(output, NearestLevel(level), leaveOpen: true);
         }
 
-        private static CompressionLevel NearestLevel(int level)
+        /// <summary>
+        /// The CompressionLevel a numeric level becomes where numeric levels are not honoured: 0 NoCompression,
+        /// 1 Fastest, 9 SmallestSize where it exists (.NET 6 to 8), every other level Optimal (.NET Framework: 2-9).
+        /// </summary>
+        internal static CompressionLevel NearestLevel(int level)
         {
-            // SmallestSize (3) exists from .NET 6; earlier runtimes reject it.
-            const CompressionLevel smallestSize = (CompressionLevel)3;
             switch (level)
             {
                 case 0: return CompressionLevel.NoCompression;
                 case 1: return CompressionLevel.Fastest;
-                case 9 when Enum.IsDefined(typeof(CompressionLevel), smallestSize): return smallestSize;
+                case 9 when HasSmallestSize: return SmallestSize;
                 default: return CompressionLevel.Optimal;
             }
         }
+
+        private static bool HasSmallestSize => !FrameworkCodePaths.ForceEnumLevels && Enum.IsDefined(typeof(CompressionLevel), SmallestSize);
     }
 }

@@ -36,7 +36,7 @@ namespace StreamLayer.Registry.Blobs
                 step,
                 watchdog =>
                 {
-                    var request = new HttpRequestMessage(new HttpMethod("PATCH"), _session.Location) { Content = new BlobContent(cursor, watchdog, cancellationToken, _uploaded) };
+                    HttpRequestMessage request = new BlobContent(cursor, watchdog, cancellationToken, _uploaded).PatchTo(_session.Location);
                     // A front end that refuses a streamed body then says so before any of it is sent, and chunks can take over.
                     request.Headers.ExpectContinue = true;
                     return request;

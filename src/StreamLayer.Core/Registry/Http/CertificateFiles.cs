@@ -92,18 +92,16 @@ namespace StreamLayer.Registry.Http
         /// </summary>
         private static X509Certificate2 ReadClientCertificate(string certificateFile, string keyFile)
         {
-            MethodInfo fromPem = typeof(X509Certificate2).GetMethod(
-                "CreateFromPemFile",
-                BindingFlags.Public | BindingFlags.Static,
-                null,
-                new[] { typeof(string), typeof(string) },
-                null);
+            MethodInfo fromPem = FrameworkCodePaths.ForceNoPemKeys
+                ? null
+                : typeof(X509Certificate2).GetMethod("CreateFromPemFile", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), typeof(string) }, null);
             if (fromPem == null)
             {
                 throw new RegistryException(
                     RegistryFailure.CertificateInvalid,
-                    "The client certificate " + certificateFile + " has a PEM key, which this PowerShell cannot read (PowerShell 7 can). " +
-                    "Convert the pair to a .pfx (openssl pkcs12 -export -in client.cert -inkey client.key -out client.pfx) and pass it with -Certificate (Get-PfxCertificate client.pfx).");
+                    "The client certificate " + certificateFile + " has a PEM key, which this runtime cannot read (PowerShell 7 can; Windows PowerShell 5.1 cannot). " +
+                    "Convert the pair to a .pfx with the older PKCS#12 algorithms, which more readers take than OpenSSL 3's AES default (openssl pkcs12 -export -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES -macalg sha1 -in client.cert -inkey client.key -out client.pfx) " +
+                    "and pass it with -Certificate (Get-PfxCertificate client.pfx).");
             }
 
             try

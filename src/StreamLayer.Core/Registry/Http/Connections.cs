@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Net;
 using System.Net.Http;
 using System.Reflection;
+using System.Security.Authentication;
 
 namespace StreamLayer.Registry.Http
 {
@@ -15,6 +16,9 @@ namespace StreamLayer.Registry.Http
     {
         private static readonly string s_userAgent =
             "StreamLayer/" + typeof(Connections).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0];
+
+        // netstandard2.0 does not name TLS 1.3.
+        internal const SslProtocols Tls13 = (SslProtocols)12288;
 
         private readonly Uri _registry;
         private readonly SendSettings _settings;
@@ -68,7 +72,7 @@ namespace StreamLayer.Registry.Http
             }
         }
 
-        private static HttpMessageHandler CreateHandler(SendSettings settings, RegistryCertificates certificates)
+        internal static HttpClientHandler CreateHandler(SendSettings settings, RegistryCertificates certificates)
         {
             var handler = new HttpClientHandler
             {
@@ -77,8 +81,30 @@ namespace StreamLayer.Registry.Http
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.None,
             };
+            if (FrameworkCodePaths.IsFrameworkLine || FrameworkCodePaths.ForceExplicitTls)
+            {
+                OfferCurrentTls(handler);
+            }
+
             certificates.Configure(handler, settings.SkipCertificateCheck);
             return handler;
+        }
+
+        /// <summary>
+        /// TLS 1.2 and 1.3 for this handler alone. .NET Framework's handler otherwise takes the process-wide
+        /// ServicePointManager setting, which in powershell.exe often lacks TLS 1.2; that setting is left as it is.
+        /// </summary>
+        private static void OfferCurrentTls(HttpClientHandler handler)
+        {
+            try
+            {
+                handler.SslProtocols = SslProtocols.Tls12 | Tls13;
+            }
+            catch (Exception e) when (e is NotSupportedException || e is ArgumentException)
+            {
+                // .NET Framework before 4.8 does not know TLS 1.3.
+                handler.SslProtocols = SslProtocols.Tls12;
+            }
         }
 
         private static HttpClient NewHttpClient(HttpMessageHandler handler)

@@ -63,16 +63,9 @@ namespace StreamLayer.Registry.Http
                     }
                     catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested && IsTlsFailure(e))
                     {
-                        // Trust does not change on a retry.
+                        // Neither trust nor TLS versions change on a retry.
                         Log(method + " " + url + ": the TLS connection failed");
-                        throw new RegistryException(
-                            RegistryFailure.CertificateUntrusted,
-                            step + ": " + method + " " + url + " failed: the TLS connection to " + request.RequestUri.Authority + " failed: "
-                            + (_certificates.LastRejection ?? Innermost(e).Message + " (the server may require a client certificate)") + ". "
-                            + "Put its CA certificate (*.crt) and any client certificate (client.cert, client.key) in a certs.d folder for "
-                            + request.RequestUri.Authority + " or in -CertificateDirectory, or give -Certificate.",
-                            e)
-                        { Method = method, Url = url };
+                        throw TlsFailure(step + ": " + method + " " + url + " failed: the TLS connection to " + request.RequestUri.Authority + " failed: ", request.RequestUri.Authority, e, method, url);
                     }
                     catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested)
                     {
@@ -158,6 +151,56 @@ namespace StreamLayer.Registry.Http
                 if (inner is System.Security.Authentication.AuthenticationException || inner.GetType().FullName.IndexOf("OpenSsl+SslException", StringComparison.Ordinal) >= 0)
                 {
                     return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// What a failed TLS handshake means: no TLS version in common (a connection failure, said as such), a
+        /// server certificate that was refused, or else most likely a client certificate the server wanted.
+        /// </summary>
+        private RegistryException TlsFailure(string failed, string authority, Exception e, string method, string url)
+        {
+            string rejection = _certificates.LastRejection;
+            if (rejection == null && IsProtocolMismatch(e))
+            {
+                return new RegistryException(
+                    RegistryFailure.ConnectionFailed,
+                    failed + "the server and this runtime have no TLS version in common (" + Innermost(e).Message + "). StreamLayer offers TLS 1.2 and 1.3; "
+                    + "a server that speaks only older versions cannot be reached, and a registry that speaks plain http needs -PlainHttp.",
+                    e)
+                { Method = method, Url = url };
+            }
+
+            return new RegistryException(
+                RegistryFailure.CertificateUntrusted,
+                failed + (rejection ?? Innermost(e).Message + " (the server may require a client certificate)") + ". "
+                + "Put its CA certificate (*.crt) and any client certificate (client.cert, client.key) in a certs.d folder for "
+                + authority + " or in -CertificateDirectory, or give -Certificate.",
+                e)
+            { Method = method, Url = url };
+        }
+
+        /// <summary>Whether the handshake failed on the TLS version itself, as SChannel, OpenSSL and Mono's BoringSSL word it.</summary>
+        private static bool IsProtocolMismatch(Exception e)
+        {
+            const int algorithmMismatch = unchecked((int)0x80090331); // SEC_E_ALGORITHM_MISMATCH: "do not possess a common algorithm"
+            string[] words = { "protocol version", "unsupported protocol", "no protocols available", "wrong version number", "common algorithm", "PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "WRONG_VERSION_NUMBER" };
+            for (Exception inner = e; inner != null; inner = inner.InnerException)
+            {
+                if ((inner is System.ComponentModel.Win32Exception win32 && win32.NativeErrorCode == algorithmMismatch) || inner.HResult == algorithmMismatch)
+                {
+                    return true;
+                }
+
+                foreach (string word in words)
+                {
+                    if (inner.Message.IndexOf(word, StringComparison.OrdinalIgnoreCase) >= 0)
+                    {
+                        return true;
+                    }
                 }
             }
 
