@@ -48,8 +48,8 @@ namespace StreamLayer.Commands
             return work.GetAwaiter().GetResult();
         }
 
-        public void Await(Cmdlet cmdlet, Task work) =>
-            Await(cmdlet, work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default));
+        public void Await(Cmdlet cmdlet, Task work, Action tick = null) =>
+            Await(cmdlet, work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), tick);
 
         private readonly struct Message
         {

@@ -38,20 +38,26 @@ namespace StreamLayer.Commands
         /// <summary>The base image asked for; null for an image from scratch.</summary>
         public ImageReference BaseReference { get; }
 
-        /// <summary>The base, once read; null before (or when it was declined).</summary>
+        /// <summary>The base, once read; null before.</summary>
         public BaseImage Base { get; private set; }
 
         /// <summary>The new layers, in order.</summary>
         public IReadOnlyList<LayerDigest> Layers => _layers;
 
-        /// <summary>Whether there is an image to write: a layer landed, and the base (if any) was read.</summary>
-        public bool IsReady => _layers.Count > 0 && (BaseReference == null || Base != null);
+        /// <summary>Whether the base's layers were made available in the target (or there is no base).</summary>
+        public bool BaseLayersReady { get; private set; }
+
+        /// <summary>Whether there is an image to write: a layer landed, and the base (if any) is in place.</summary>
+        public bool IsReady => _layers.Count > 0 && (BaseReference == null || BaseLayersReady);
+
+        /// <summary>Marks the base's layers as in place in the target.</summary>
+        public void BaseLayersMadeAvailable() => BaseLayersReady = true;
 
         public void Add(LayerDigest layer) => _layers.Add(layer);
 
-        /// <summary>Reads the base image and makes its layers available in <paramref name="target"/>'s repository.</summary>
+        /// <summary>Reads the base image (its manifest for the platform, and its config) and checks it fits the settings. Only reads.</summary>
         /// <param name="options">The target's options; a base on another registry gets them without the target's own credential and certificates.</param>
-        public async Task PrepareBaseAsync(RegistryClient target, RegistryOptions options, Action<string> log, CancellationToken cancellationToken)
+        public async Task ResolveBaseAsync(RegistryClient target, RegistryOptions options, Action<string> log, CancellationToken cancellationToken)
         {
             bool sameRegistry = string.Equals(BaseReference.Registry, target.Repository.Registry, StringComparison.OrdinalIgnoreCase);
             _baseClient = new RegistryClient(ImageReference.Parse(BaseReference.Name), sameRegistry ? options : options.ForOtherRegistry())
@@ -61,11 +67,14 @@ namespace StreamLayer.Commands
             Base = await BaseImage.ResolveAsync(_baseClient, BaseReference, Platform, cancellationToken).ConfigureAwait(false);
             log("Base image " + BaseReference + ": " + Base.ManifestDigest + " (" + Base.ManifestMediaType + ", " + Base.Layers.Count + " layers)");
             ImagePublisher.CheckFormat(Base, Settings);
-            await ImagePublisher.PrepareBaseLayersAsync(_baseClient, target, Base, cancellationToken).ConfigureAwait(false);
         }
 
-        public Task<PublishedImage> PublishAsync(RegistryClient target, CancellationToken cancellationToken) =>
-            ImagePublisher.PublishAsync(target, Base, Platform, _layers, Tags, Created, Settings, cancellationToken);
+        /// <summary>Makes the base's layers available in <paramref name="target"/>'s repository: already there, mounted, or copied.</summary>
+        public Task PrepareBaseLayersAsync(RegistryClient target, IProgress<ImageStep> progress, CancellationToken cancellationToken) =>
+            ImagePublisher.PrepareBaseLayersAsync(_baseClient, target, Base, cancellationToken, progress);
+
+        public Task<PublishedImage> PublishAsync(RegistryClient target, IProgress<ImageStep> progress, CancellationToken cancellationToken) =>
+            ImagePublisher.PublishAsync(target, Base, Platform, _layers, Tags, Created, Settings, cancellationToken, progress);
 
         public void Dispose() => _baseClient?.Dispose();
     }

@@ -249,7 +249,7 @@ namespace StreamLayer.Commands
         /// <summary>Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.</summary>
         internal T Await<T>(Task<T> work, Action tick = null) => Messages.Await(this, work, tick);
 
-        internal void Await(Task work) => Messages.Await(this, work);
+        internal void Await(Task work, Action tick = null) => Messages.Await(this, work, tick);
 
         private void TakeObject(object input)
         {

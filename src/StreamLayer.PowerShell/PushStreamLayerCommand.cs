@@ -162,9 +162,17 @@ namespace StreamLayer.Commands
                     _registryOptions.UploadMode == UploadMode.Stream ? "streamed" : "chunked",
                     _registryOptions.UploadMode == UploadMode.Chunked ? " (" + LayerProgress.FormatBytes(_registryOptions.ChunkSize) + " chunks)" : string.Empty));
 
-                if (_image?.BaseReference != null && ShouldProcess(BaseImage, "Read the base image and make its layers available in " + _repository.Name))
+                if (_image?.BaseReference != null)
                 {
-                    Await(_image.PrepareBaseAsync(_client, _registryOptions, Messages.Verbose, StopToken));
+                    // Only reads, so even -WhatIf reports a base that is missing or does not fit.
+                    Await(_image.ResolveBaseAsync(_client, _registryOptions, Messages.Verbose, StopToken));
+                    if (ShouldProcess(_repository.Name, "Make the base image " + BaseImage + "'s " + Layers(_image.Base.Layers.Count) + " available"))
+                    {
+                        var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the base image's layers");
+                        Await(_image.PrepareBaseLayersAsync(_client, progress, StopToken), () => progress.WriteTo(this));
+                        progress.Complete(this);
+                        _image.BaseLayersMadeAvailable();
+                    }
                 }
             });
         }
@@ -174,9 +182,25 @@ namespace StreamLayer.Commands
             base.EndProcessing();
             Run(() =>
             {
-                // Nothing to write when no layer was pushed, or the base was declined (-WhatIf, -Confirm).
-                if (_image == null || !_image.IsReady)
+                if (_image == null)
                 {
+                    return;
+                }
+
+                // Under -WhatIf nothing was pushed, so say what the image would be written as.
+                if (!_image.IsReady)
+                {
+                    if (IsWhatIf)
+                    {
+                        string on = _image.Base != null ? " on " + _image.Base.Reference + ", " + Layers(_image.Base.Layers.Count) : " from scratch";
+                        ShouldProcess(_repository.Name, "Write the image config (" + _image.Platform + on + ")");
+                        ShouldProcess(_repository.Name, "Write the image manifest");
+                        foreach (string tag in Tag)
+                        {
+                            ShouldProcess(_repository.WithTag(tag).ToString(), "Tag the image");
+                        }
+                    }
+
                     return;
                 }
 
@@ -186,12 +210,21 @@ namespace StreamLayer.Commands
                     return;
                 }
 
-                PublishedImage image = Await(_image.PublishAsync(_client, StopToken));
+                var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the image");
+                PublishedImage image = Await(_image.PublishAsync(_client, progress, StopToken), () => progress.WriteTo(this));
+                progress.Complete(this);
                 WriteObject(PushedImage.From(image, _image.Layers));
             });
         }
 
         internal override ILayerSink OpenSink(LayerSource source) => new RegistrySink(_client);
+
+        private static string Layers(int count) => count + (count == 1 ? " layer" : " layers");
+
+        /// <summary>Whether this run only says what it would do (-WhatIf, or $WhatIfPreference).</summary>
+        private bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object whatIf)
+            ? ((SwitchParameter)whatIf).IsPresent
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
         internal override bool ShouldStart(LayerSource source) =>
             ShouldProcess(source.Description + " to " + _repository.Name, "Push layer");

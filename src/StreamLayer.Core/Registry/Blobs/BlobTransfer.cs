@@ -14,7 +14,8 @@ namespace StreamLayer.Registry.Blobs
             UploadAsync(target, Sha256Digest.Of(bytes), bytes.Length, () => new ByteArrayContent(bytes), replayable: true, cancellationToken);
 
         /// <summary>Streams a blob from one repository into another (any registries), checking digest and size on arrival.</summary>
-        public static async Task CopyAsync(RegistryClient source, RegistryClient target, string digest, long size, CancellationToken cancellationToken)
+        /// <param name="copied">Told the bytes copied so far, as they go (from 0 again when a copy is retried).</param>
+        public static async Task CopyAsync(RegistryClient source, RegistryClient target, string digest, long size, CancellationToken cancellationToken, Action<long> copied = null)
         {
             for (int attempt = 0; ; attempt++)
             {
@@ -24,6 +25,12 @@ namespace StreamLayer.Registry.Blobs
                     {
                         long length = blob.Content.Headers.ContentLength ?? size;
                         Stream body = await blob.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                        if (copied != null)
+                        {
+                            copied(0);
+                            body = new CountingStream(body, copied);
+                        }
+
                         await UploadAsync(target, digest, length, () => new StreamContent(body, 1 << 20), replayable: false, cancellationToken).ConfigureAwait(false);
                     }
 
@@ -33,6 +40,53 @@ namespace StreamLayer.Registry.Blobs
                     && attempt < target.Options.MaximumRetryCount && !cancellationToken.IsCancellationRequested)
                 {
                     target.Log("copying " + digest + " failed (" + e.Message + "); copying it again");
+                }
+            }
+        }
+
+        /// <summary>A blob on its way between registries, counted as it is read.</summary>
+        private sealed class CountingStream : ReadOnlyForwardStream
+        {
+            private readonly Stream _inner;
+            private readonly Action<long> _counted;
+            private long _count;
+
+            public CountingStream(Stream inner, Action<long> counted)
+            {
+                _inner = inner;
+                _counted = counted;
+            }
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = _inner.Read(buffer, offset, count);
+                Count(n);
+                return n;
+            }
+
+            public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            {
+                int n = await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+                Count(n);
+                return n;
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    _inner.Dispose();
+                }
+
+                base.Dispose(disposing);
+            }
+
+            private void Count(int n)
+            {
+                if (n > 0)
+                {
+                    _count += n;
+                    _counted(_count);
                 }
             }
         }

@@ -19,14 +19,14 @@ namespace StreamLayer.Registry.Images
         private const string NondistributableMarker = "nondistributable";
 
         /// <summary>Makes every base layer available in the target repository.</summary>
-        public static Task PrepareBaseLayersAsync(RegistryClient source, RegistryClient target, BaseImage baseImage, CancellationToken cancellationToken) =>
-            MakeAvailableAsync(source, target, baseImage.Layers, "base layer", cancellationToken);
+        public static Task PrepareBaseLayersAsync(RegistryClient source, RegistryClient target, BaseImage baseImage, CancellationToken cancellationToken, IProgress<ImageStep> progress = null) =>
+            MakeAvailableAsync(source, target, baseImage.Layers, "base layer", cancellationToken, progress);
 
         /// <summary>
         /// Makes blobs of a repository available in the target repository: skipped when already there, mounted
         /// on the same registry, copied otherwise. Foreign (non-distributable) layers stay where their URLs point.
         /// </summary>
-        public static async Task MakeAvailableAsync(RegistryClient source, RegistryClient target, IEnumerable<JsonValue> descriptors, string noun, CancellationToken cancellationToken)
+        public static async Task MakeAvailableAsync(RegistryClient source, RegistryClient target, IEnumerable<JsonValue> descriptors, string noun, CancellationToken cancellationToken, IProgress<ImageStep> progress = null)
         {
             bool sameRegistry = string.Equals(source.Repository.Registry, target.Repository.Registry, StringComparison.OrdinalIgnoreCase);
             if (sameRegistry)
@@ -35,10 +35,14 @@ namespace StreamLayer.Registry.Images
                 target.RequestScope(RegistryClient.RepositoryScope(source.Repository.Repository, "pull"));
             }
 
-            foreach (JsonValue blob in descriptors)
+            List<JsonValue> blobs = descriptors.ToList();
+            for (int i = 0; i < blobs.Count; i++)
             {
+                JsonValue blob = blobs[i];
                 string digest = Descriptor.DigestOf(blob);
                 long size = Descriptor.SizeOf(blob);
+                ImageStep Step(string verb) => new ImageStep(verb + " " + noun, i + 1, blobs.Count, digest, 0, size);
+                progress?.Report(Step("Checking"));
                 if (!IsDistributable(blob))
                 {
                     target.Log(noun + " " + digest + " is not distributable; it stays where its URLs point");
@@ -51,6 +55,11 @@ namespace StreamLayer.Registry.Images
                     continue;
                 }
 
+                if (sameRegistry)
+                {
+                    progress?.Report(Step("Mounting"));
+                }
+
                 if (sameRegistry && await UploadSession.MountAsync(target, digest, source.Repository.Repository, cancellationToken).ConfigureAwait(false))
                 {
                     target.Log(noun + " " + digest + " mounted from " + source.Repository.Repository);
@@ -58,7 +67,8 @@ namespace StreamLayer.Registry.Images
                 }
 
                 target.Log("copying " + noun + " " + digest + " (" + size + " bytes) from " + source.Repository.Name);
-                await BlobTransfer.CopyAsync(source, target, digest, size, cancellationToken).ConfigureAwait(false);
+                ImageStep copying = Step("Copying");
+                await BlobTransfer.CopyAsync(source, target, digest, size, cancellationToken, progress == null ? (Action<long>)null : done => progress.Report(copying.WithBytes(done))).ConfigureAwait(false);
             }
         }
 
@@ -78,7 +88,8 @@ namespace StreamLayer.Registry.Images
             IReadOnlyList<string> tags,
             DateTimeOffset? created,
             ImageSettings settings,
-            CancellationToken cancellationToken)
+            CancellationToken cancellationToken,
+            IProgress<ImageStep> progress = null)
         {
             if (layers.Count == 0)
             {
@@ -104,6 +115,8 @@ namespace StreamLayer.Registry.Images
             JsonValue config = ImageDocument.AppendLayers(baseImage?.Config ?? ImageDocument.ScratchConfig(platform), layers, created, settings);
             byte[] configBytes = config.ToUtf8();
             string configDigest = Sha256Digest.Of(configBytes);
+            int writes = 2 + tags.Count;
+            progress?.Report(new ImageStep("Writing the config", 1, writes, configDigest, 0, configBytes.Length));
             if (!await RepositoryBlobs.ExistsAsync(target, configDigest, configBytes.Length, cancellationToken).ConfigureAwait(false))
             {
                 await BlobTransfer.UploadAsync(target, configBytes, cancellationToken).ConfigureAwait(false);
@@ -114,10 +127,12 @@ namespace StreamLayer.Registry.Images
                 Descriptor.Create(ImageMediaTypes.ConfigFor(manifestType), configBytes.Length, configDigest),
                 layerDescriptors,
                 ImageDocument.Merge(baseImage?.Annotations, settings.Annotations)).ToUtf8();
+            progress?.Report(new ImageStep("Writing the manifest", 2, writes, Sha256Digest.Of(manifest), 0, manifest.Length));
             string digest = await Manifests.PutAsync(target, Sha256Digest.Of(manifest), manifest, manifestType, cancellationToken).ConfigureAwait(false);
-            foreach (string tag in tags)
+            for (int i = 0; i < tags.Count; i++)
             {
-                await Manifests.PutAsync(target, tag, manifest, manifestType, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new ImageStep("Writing the tag " + tags[i], 3 + i, writes, digest, 0, manifest.Length));
+                await Manifests.PutAsync(target, tags[i], manifest, manifestType, cancellationToken).ConfigureAwait(false);
             }
 
             return new PublishedImage(
