@@ -21,6 +21,8 @@ namespace StreamLayer.Tests
         [InlineData("Registry/app", "Registry", "app", null, null)]
         [InlineData("ghcr.io/o/a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "ghcr.io", "o/a", null, "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
         [InlineData("a.b/x__y/z-w.v:t_1", "a.b", "x__y/z-w.v", "t_1", null)]
+        [InlineData("localhost:1/a", "localhost:1", "a", null, null)]
+        [InlineData("localhost:65535/a", "localhost:65535", "a", null, null)]
         public void ParsesAsDockerDoes(string text, string registry, string repository, string tag, string digest)
         {
             ImageReference reference = ImageReference.Parse(text);
@@ -41,6 +43,10 @@ namespace StreamLayer.Tests
         [InlineData("localhost:5000/a:.tag")]
         [InlineData("localhost:5000/a@sha256:abc")]
         [InlineData("bad_host:5000/a")]
+        [InlineData("localhost:0/a")]
+        [InlineData("localhost:65536/a")]
+        [InlineData("127.0.0.1:99999/a")]
+        [InlineData("[::1]:0/a")]
         public void RefusesWhatDockerRefuses(string text)
         {
             Assert.Throws<FormatException>(() => ImageReference.Parse(text));
