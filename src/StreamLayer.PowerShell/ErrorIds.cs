@@ -16,6 +16,8 @@ namespace StreamLayer.Commands
         public const string OutFileWriteFailed = "OutFileWriteFailed";
         public const string InvalidOption = "InvalidOption";
         public const string InputCorrupt = "InputCorrupt";
+        public const string InputNotTar = "InputNotTar";
+        public const string InputNotReadable = "InputNotReadable";
         public const string LayerFailed = "LayerFailed";
 
         public const string InvalidRepository = "InvalidRepository";

@@ -45,6 +45,10 @@ namespace StreamLayer.Commands
                     return new ErrorRecord(input, ErrorIds.InputMixed, ErrorCategory.InvalidArgument, null);
                 case LayerInputProblem.ReadFailed:
                     return new ErrorRecord(input, ErrorIds.InputReadFailed, ErrorCategory.ReadError, input.Input);
+                case LayerInputProblem.NotTar:
+                    return new ErrorRecord(input, ErrorIds.InputNotTar, ErrorCategory.InvalidData, input.Input);
+                case LayerInputProblem.NotReadable:
+                    return new ErrorRecord(input, ErrorIds.InputNotReadable, ErrorCategory.InvalidArgument, input.Input);
                 case LayerInputProblem.TooManyLayers:
                     return CommandFailure.Create(
                         ErrorIds.OutFileMultipleLayers,

@@ -47,7 +47,7 @@ namespace StreamLayer
         {
             if (Path == null)
             {
-                return Stream;
+                return Stream.CanRead ? Stream : throw LayerInputException.NotReadable(this);
             }
 
             try
