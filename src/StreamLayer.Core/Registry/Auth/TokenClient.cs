@@ -150,7 +150,7 @@ namespace StreamLayer.Registry.Auth
                 throw await ErrorAnswer.ReadAsync(Step, response).ConfigureAwait(false);
             }
 
-            string body = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            byte[] body = response.Content == null ? Array.Empty<byte>() : await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
             if (!JsonValue.TryParse(body, out JsonValue json) || json.Kind != JsonKind.Object)
             {
                 throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " is not a JSON object.");

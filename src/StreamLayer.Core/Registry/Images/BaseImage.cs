@@ -73,7 +73,7 @@ namespace StreamLayer.Registry.Images
             }
 
             if (Sha256Digest.Of(configBytes) != configDigest
-                || !JsonValue.TryParse(System.Text.Encoding.UTF8.GetString(configBytes), out JsonValue config)
+                || !JsonValue.TryParse(configBytes, out JsonValue config)
                 || config.Kind != JsonKind.Object)
             {
                 throw new ImageException(ImageFailure.BaseImageInvalid, "The config of the base image " + reference + " does not match its digest or is not JSON.");

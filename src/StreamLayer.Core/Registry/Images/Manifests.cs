@@ -43,7 +43,7 @@ namespace StreamLayer.Registry.Images
                 }
 
                 byte[] bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                if (!JsonValue.TryParse(System.Text.Encoding.UTF8.GetString(bytes), out JsonValue json) || json.Kind != JsonKind.Object)
+                if (!JsonValue.TryParse(bytes, out JsonValue json) || json.Kind != JsonKind.Object)
                 {
                     throw new ImageException(ImageFailure.BaseImageInvalid, client.Repository.Name + ":" + reference + " is not a JSON manifest.");
                 }
