@@ -43,6 +43,11 @@ namespace StreamLayer.Commands
         public const string CredentialHelperNotFound = "CredentialHelperNotFound";
         public const string CredentialHelperFailed = "CredentialHelperFailed";
         public const string CertificateInvalid = "CertificateInvalid";
+        public const string RegistryStorageFull = "RegistryStorageFull";
+        public const string RegistryLocationInvalid = "RegistryLocationInvalid";
+        public const string RegistryDigestMismatch = "RegistryDigestMismatch";
+        public const string RegistryRedirectNotFollowed = "RegistryRedirectNotFollowed";
+        public const string RegistryTokenRejected = "RegistryTokenRejected";
 
         public const string TagRequired = "TagRequired";
         public const string InvalidTag = "InvalidTag";

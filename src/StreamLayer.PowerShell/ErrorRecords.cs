@@ -85,6 +85,11 @@ namespace StreamLayer.Commands
                 case RegistryFailure.CredentialHelperFailed: return ErrorIds.CredentialHelperFailed;
                 case RegistryFailure.CertificateUntrusted: return ErrorIds.RegistryCertificateUntrusted;
                 case RegistryFailure.CertificateInvalid: return ErrorIds.CertificateInvalid;
+                case RegistryFailure.StorageFull: return ErrorIds.RegistryStorageFull;
+                case RegistryFailure.LocationInvalid: return ErrorIds.RegistryLocationInvalid;
+                case RegistryFailure.DigestMismatch: return ErrorIds.RegistryDigestMismatch;
+                case RegistryFailure.RedirectNotFollowed: return ErrorIds.RegistryRedirectNotFollowed;
+                case RegistryFailure.TokenRejected: return ErrorIds.RegistryTokenRejected;
                 default: return ErrorIds.RegistryRejected;
             }
         }
@@ -96,7 +101,13 @@ namespace StreamLayer.Commands
                 case RegistryFailure.Unauthorized:
                 case RegistryFailure.AuthenticationFailed:
                 case RegistryFailure.CredentialHelperFailed:
+                case RegistryFailure.TokenRejected:
                     return ErrorCategory.AuthenticationError;
+                case RegistryFailure.StorageFull: return ErrorCategory.ResourceUnavailable;
+                case RegistryFailure.DigestMismatch: return ErrorCategory.InvalidResult;
+                case RegistryFailure.LocationInvalid:
+                case RegistryFailure.RedirectNotFollowed:
+                    return ErrorCategory.ProtocolError;
                 case RegistryFailure.Denied: return ErrorCategory.PermissionDenied;
                 case RegistryFailure.NameUnknown:
                 case RegistryFailure.CredentialHelperNotFound:
