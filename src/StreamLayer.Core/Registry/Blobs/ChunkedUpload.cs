@@ -127,7 +127,8 @@ namespace StreamLayer.Registry.Blobs
                         continue;
                     }
 
-                    if ((status == 408 || status == 429 || status >= 500) && failures < _options.MaximumRetryCount)
+                    if ((status == 408 || status == 429 || status >= 500) && failures < _options.MaximumRetryCount
+                        && !ErrorAnswer.SaysStorageFull(response.StatusCode, await ErrorAnswer.BodyAsync(response).ConfigureAwait(false)))
                     {
                         failures++;
                         sent = await ResumeAfterFailureAsync(start, count, failures, response.Headers.RetryAfter, cancellationToken).ConfigureAwait(false);

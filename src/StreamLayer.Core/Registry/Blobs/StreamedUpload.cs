@@ -31,43 +31,6 @@ namespace StreamLayer.Registry.Blobs
 
         public async Task SendAsync(BlobCursor cursor, CancellationToken cancellationToken)
         {
-            try
-            {
-                await SendStreamAsync(cursor, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RegistryException e) when (e.Failure == RegistryFailure.ConnectionFailed && cursor.Started && cursor.Failure == null && !cancellationToken.IsCancellationRequested)
-            {
-                // A registry whose disk fills up answers mid-body and closes the connection, and .NET then reports
-                // only the broken connection. The registry's answer to a new session says whether that was why.
-                RegistryException full = await AskWhetherStorageIsFullAsync(cancellationToken).ConfigureAwait(false);
-                if (full != null)
-                {
-                    throw full.Rephrased(
-                        RegistryFailure.StorageFull,
-                        e.Message + " Asked right after, the registry says its storage is full: " + full.Message,
-                        e);
-                }
-
-                throw;
-            }
-        }
-
-        private async Task<RegistryException> AskWhetherStorageIsFullAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                UploadSession probe = await UploadSession.OpenAsync(_client, "Asking the registry why the upload broke off", cancellationToken).ConfigureAwait(false);
-                await probe.AbandonAsync().ConfigureAwait(false);
-                return null;
-            }
-            catch (RegistryException answer)
-            {
-                return answer.Failure == RegistryFailure.StorageFull ? answer : null;
-            }
-        }
-
-        private async Task SendStreamAsync(BlobCursor cursor, CancellationToken cancellationToken)
-        {
             const string step = "Uploading the layer";
             using (HttpResponseMessage response = await _client.SendAsync(
                 step,

@@ -126,6 +126,13 @@ namespace StreamLayer.Registry.Http
 
             try
             {
+                // The sender keeps every error body it read (at most the limit) in memory, where it reads again and again.
+                if (response.Content is ByteArrayContent kept)
+                {
+                    byte[] all = await kept.ReadAsByteArrayAsync().ConfigureAwait(false);
+                    return all.Length <= MaximumBody ? all : all.Take(MaximumBody).ToArray();
+                }
+
                 using (Stream stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
                 {
                     var buffer = new byte[MaximumBody];
