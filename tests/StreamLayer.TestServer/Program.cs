@@ -309,8 +309,9 @@ namespace StreamLayer.TestServer
                 }
             }
 
-            // The registry builds absolute Locations from Host, so they keep pointing at this proxy.
+            // The registry builds absolute Locations from Host and X-Forwarded-Proto, so they keep pointing at this proxy.
             message.Headers.Host = request.Host.Value;
+            message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
             if (_upstreamAuthorization != null && message.Headers.Authorization == null)
             {
                 message.Headers.TryAddWithoutValidation("Authorization", _upstreamAuthorization);
