@@ -20,6 +20,7 @@ namespace StreamLayer.Commands
 
         private const long ByteByByteHintThreshold = 1L << 20;
         private const int WaitSliceMs = 125;
+        private const int StopGraceMs = 2000;
 
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private LayerRun _run;
@@ -31,6 +32,9 @@ namespace StreamLayer.Commands
 
         // The hot path of one-object-per-byte input: the open layer of loose bytes, and how many bytes came so.
         private LayerOperation _looseBytes;
+
+        // The layer of a whole file or stream being made, for the SIGTERM handler (another thread) to wait on.
+        private volatile LayerOperation _wholeLayer;
         private long _byteRecords;
         private bool _byteHintShown;
 
@@ -126,6 +130,7 @@ namespace StreamLayer.Commands
 
             _progress = new LayerProgress(this, ProgressActivity, ProgressVerb);
             _fromPipeline = ParameterSetName == InputObjectSet;
+            TerminationSignal.Add(this);
         }
 
         protected override void ProcessRecord()
@@ -203,10 +208,31 @@ namespace StreamLayer.Commands
 
         public void Dispose()
         {
+            TerminationSignal.Remove(this);
+
             // A layer still open here was stopped (Ctrl+C, a failure downstream): its sink cleans up.
             _run?.Dispose();
             Dispose(true);
             _stop.Dispose();
+        }
+
+        /// <summary>
+        /// On SIGTERM, from the signal's thread: stops the command as Ctrl+C does. The task ends once the open
+        /// layer's sink has undone what it started (its upload session deleted, its partial file removed).
+        /// </summary>
+        internal Task Terminate()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                return Task.CompletedTask;
+            }
+
+            LayerOperation open = _wholeLayer ?? _run?.LooseBytes;
+            return open?.Completion ?? Task.CompletedTask;
         }
 
         /// <summary>Releases what a derived cmdlet holds for all its layers.</summary>
@@ -227,11 +253,23 @@ namespace StreamLayer.Commands
             }
         }
 
-        /// <summary>Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.</summary>
+        /// <summary>
+        /// Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.
+        /// Ctrl+C ends the wait even when the work cannot end (a read that blocks): after a short grace it is left behind.
+        /// </summary>
         internal T Await<T>(Task<T> work, Action tick = null)
         {
             while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(WaitSliceMs))
             {
+                if (StopToken.IsCancellationRequested)
+                {
+                    ((IAsyncResult)work).AsyncWaitHandle.WaitOne(StopGraceMs);
+                    if (!work.IsCompleted)
+                    {
+                        throw new OperationCanceledException(StopToken);
+                    }
+                }
+
                 tick?.Invoke();
                 Messages.WriteTo(this);
             }
@@ -297,18 +335,22 @@ namespace StreamLayer.Commands
                 return;
             }
 
-            Stream input = source.Open();
+            // Opening and reading run off the pipeline thread: a FIFO with no writer blocks in open, a stalled stream in
+            // read, and neither may keep Ctrl+C from stopping the command.
+            Stream input = Await(source.OpenAsync(StopToken));
             try
             {
                 using (LayerOperation layer = _run.StartWhole(source))
                 {
+                    _wholeLayer = layer;
                     long? length = LayerSource.LengthOf(input);
-                    layer.ReadFrom(input, _ => Tick(layer, length));
+                    Await(Task.Factory.StartNew(() => layer.ReadFrom(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), () => Tick(layer, length));
                     Finish(layer, length);
                 }
             }
             finally
             {
+                _wholeLayer = null;
                 if (source.Path != null)
                 {
                     input.Dispose();
