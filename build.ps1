@@ -98,8 +98,10 @@ $ToolPackages = [ordered]@{
     'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
     openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'; cmp = 'diffutils'
     go = 'golang-go'; bc = 'bc'; time = 'time'; podman = 'podman'; runc = 'runc'; busybox = 'busybox-static'
+    pzstd = 'zstd'; xz = 'xz-utils'; bzip2 = 'bzip2'; lz4 = 'lz4'; zip = 'zip'; mkfifo = 'coreutils'; timeout = 'coreutils'
 }
-$TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp', 'podman', 'runc', 'busybox'
+$TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp',
+    'podman', 'runc', 'busybox', 'pzstd', 'xz', 'bzip2', 'lz4', 'zip', 'mkfifo', 'timeout'
 
 function Install-TestTools {
     # Installs missing commands from Debian's packages when run as root on Debian; otherwise names them.

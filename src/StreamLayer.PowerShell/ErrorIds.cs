@@ -17,6 +17,8 @@ namespace StreamLayer.Commands
         public const string OutFileWriteFailed = "OutFileWriteFailed";
         public const string InvalidOption = "InvalidOption";
         public const string InputCorrupt = "InputCorrupt";
+        public const string InputNotTar = "InputNotTar";
+        public const string InputNotReadable = "InputNotReadable";
         public const string LayerFailed = "LayerFailed";
 
         public const string InvalidRepository = "InvalidRepository";
@@ -42,6 +44,11 @@ namespace StreamLayer.Commands
         public const string CredentialHelperNotFound = "CredentialHelperNotFound";
         public const string CredentialHelperFailed = "CredentialHelperFailed";
         public const string CertificateInvalid = "CertificateInvalid";
+        public const string RegistryStorageFull = "RegistryStorageFull";
+        public const string RegistryLocationInvalid = "RegistryLocationInvalid";
+        public const string RegistryDigestMismatch = "RegistryDigestMismatch";
+        public const string RegistryRedirectNotFollowed = "RegistryRedirectNotFollowed";
+        public const string RegistryTokenRejected = "RegistryTokenRejected";
 
         public const string TagRequired = "TagRequired";
         public const string InvalidTag = "InvalidTag";

@@ -45,6 +45,10 @@ namespace StreamLayer.Commands
                     return new ErrorRecord(input, ErrorIds.InputMixed, ErrorCategory.InvalidArgument, null);
                 case LayerInputProblem.ReadFailed:
                     return new ErrorRecord(input, ErrorIds.InputReadFailed, ErrorCategory.ReadError, input.Input);
+                case LayerInputProblem.NotTar:
+                    return new ErrorRecord(input, ErrorIds.InputNotTar, ErrorCategory.InvalidData, input.Input);
+                case LayerInputProblem.NotReadable:
+                    return new ErrorRecord(input, ErrorIds.InputNotReadable, ErrorCategory.InvalidArgument, input.Input);
                 case LayerInputProblem.TooManyLayers:
                     return CommandFailure.Create(
                         ErrorIds.OutFileMultipleLayers,
@@ -81,6 +85,11 @@ namespace StreamLayer.Commands
                 case RegistryFailure.CredentialHelperFailed: return ErrorIds.CredentialHelperFailed;
                 case RegistryFailure.CertificateUntrusted: return ErrorIds.RegistryCertificateUntrusted;
                 case RegistryFailure.CertificateInvalid: return ErrorIds.CertificateInvalid;
+                case RegistryFailure.StorageFull: return ErrorIds.RegistryStorageFull;
+                case RegistryFailure.LocationInvalid: return ErrorIds.RegistryLocationInvalid;
+                case RegistryFailure.DigestMismatch: return ErrorIds.RegistryDigestMismatch;
+                case RegistryFailure.RedirectNotFollowed: return ErrorIds.RegistryRedirectNotFollowed;
+                case RegistryFailure.TokenRejected: return ErrorIds.RegistryTokenRejected;
                 default: return ErrorIds.RegistryRejected;
             }
         }
@@ -92,7 +101,13 @@ namespace StreamLayer.Commands
                 case RegistryFailure.Unauthorized:
                 case RegistryFailure.AuthenticationFailed:
                 case RegistryFailure.CredentialHelperFailed:
+                case RegistryFailure.TokenRejected:
                     return ErrorCategory.AuthenticationError;
+                case RegistryFailure.StorageFull: return ErrorCategory.ResourceUnavailable;
+                case RegistryFailure.DigestMismatch: return ErrorCategory.InvalidResult;
+                case RegistryFailure.LocationInvalid:
+                case RegistryFailure.RedirectNotFollowed:
+                    return ErrorCategory.ProtocolError;
                 case RegistryFailure.Denied: return ErrorCategory.PermissionDenied;
                 case RegistryFailure.NameUnknown:
                 case RegistryFailure.CredentialHelperNotFound:

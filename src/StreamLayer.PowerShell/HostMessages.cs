@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace StreamLayer.Commands
@@ -12,6 +13,7 @@ namespace StreamLayer.Commands
     internal sealed class HostMessages
     {
         private const int WaitSliceMs = 125;
+        private const int StopGraceMs = 2000;
 
         private readonly ConcurrentQueue<Message> _queue = new ConcurrentQueue<Message>();
 
@@ -35,11 +37,24 @@ namespace StreamLayer.Commands
             }
         }
 
-        /// <summary>Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.</summary>
-        public T Await<T>(Cmdlet cmdlet, Task<T> work, Action tick = null)
+        /// <summary>
+        /// Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.
+        /// Once <paramref name="stop"/> is cancelled (Ctrl+C), the wait ends even when the work cannot end (a read
+        /// that blocks): after a short grace the work is left behind.
+        /// </summary>
+        public T Await<T>(Cmdlet cmdlet, Task<T> work, Action tick = null, CancellationToken stop = default)
         {
             while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(WaitSliceMs))
             {
+                if (stop.IsCancellationRequested)
+                {
+                    ((IAsyncResult)work).AsyncWaitHandle.WaitOne(StopGraceMs);
+                    if (!work.IsCompleted)
+                    {
+                        throw new OperationCanceledException(stop);
+                    }
+                }
+
                 tick?.Invoke();
                 WriteTo(cmdlet);
             }
@@ -48,8 +63,8 @@ namespace StreamLayer.Commands
             return work.GetAwaiter().GetResult();
         }
 
-        public void Await(Cmdlet cmdlet, Task work, Action tick = null) =>
-            Await(cmdlet, work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), tick);
+        public void Await(Cmdlet cmdlet, Task work, Action tick = null, CancellationToken stop = default) =>
+            Await(cmdlet, work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), tick, stop);
 
         private readonly struct Message
         {

@@ -32,6 +32,9 @@ namespace StreamLayer.Commands
 
         // The hot path of one-object-per-byte input: the open layer of loose bytes, and how many bytes came so.
         private LayerOperation _looseBytes;
+
+        // The layer of a whole file or stream being made, for the SIGTERM handler (another thread) to wait on.
+        private volatile LayerOperation _wholeLayer;
         private long _byteRecords;
         private bool _byteHintShown;
 
@@ -135,6 +138,7 @@ namespace StreamLayer.Commands
 
             _progress = new LayerProgress(this, ProgressActivity, ProgressVerb);
             _fromPipeline = ParameterSetName == InputObjectSet;
+            TerminationSignal.Add(this);
             if (_fromPipeline && !MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
             {
                 string name = MyInvocation.MyCommand.Name;
@@ -222,10 +226,31 @@ namespace StreamLayer.Commands
 
         public void Dispose()
         {
+            TerminationSignal.Remove(this);
+
             // A layer still open here was stopped (Ctrl+C, a failure downstream): its sink cleans up.
             _run?.Dispose();
             Dispose(true);
             _stop.Dispose();
+        }
+
+        /// <summary>
+        /// On SIGTERM, from the signal's thread: stops the command as Ctrl+C does. The task ends once the open
+        /// layer's sink has undone what it started (its upload session deleted, its partial file removed).
+        /// </summary>
+        internal Task Terminate()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                return Task.CompletedTask;
+            }
+
+            LayerOperation open = _wholeLayer ?? _run?.LooseBytes;
+            return open?.Completion ?? Task.CompletedTask;
         }
 
         /// <summary>Releases what a derived cmdlet holds for all its layers.</summary>
@@ -246,10 +271,13 @@ namespace StreamLayer.Commands
             }
         }
 
-        /// <summary>Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.</summary>
-        internal T Await<T>(Task<T> work, Action tick = null) => Messages.Await(this, work, tick);
+        /// <summary>
+        /// Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.
+        /// Ctrl+C ends the wait even when the work cannot end (a read that blocks): after a short grace it is left behind.
+        /// </summary>
+        internal T Await<T>(Task<T> work, Action tick = null) => Messages.Await(this, work, tick, StopToken);
 
-        internal void Await(Task work, Action tick = null) => Messages.Await(this, work, tick);
+        internal void Await(Task work, Action tick = null) => Messages.Await(this, work, tick, StopToken);
 
         private void TakeObject(object input)
         {
@@ -356,18 +384,22 @@ namespace StreamLayer.Commands
                 return;
             }
 
-            Stream input = source.Open();
+            // Opening and reading run off the pipeline thread: a FIFO with no writer blocks in open, a stalled stream in
+            // read, and neither may keep Ctrl+C from stopping the command.
+            Stream input = Await(source.OpenAsync(StopToken));
             try
             {
                 using (LayerOperation layer = _run.StartWhole(source))
                 {
+                    _wholeLayer = layer;
                     long? length = LayerSource.LengthOf(input);
-                    layer.ReadFrom(input, _ => Tick(layer, length));
+                    Await(Task.Factory.StartNew(() => layer.ReadFrom(input), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default), () => Tick(layer, length));
                     Finish(layer, length);
                 }
             }
             finally
             {
+                _wholeLayer = null;
                 if (source.Path != null)
                 {
                     input.Dispose();

@@ -130,7 +130,7 @@ namespace StreamLayer.Commands
                 {
                     foreach (Child child in _children)
                     {
-                        IndexChild read = _messages.Await(this, writer.AddAsync(child.Reference, child.Platform, _stop.Token));
+                        IndexChild read = _messages.Await(this, writer.AddAsync(child.Reference, child.Platform, _stop.Token), stop: _stop.Token);
                         WriteVerbose(read.Platform + ": " + read.Asked + " (" + read.Manifest.Digest + (read.InTarget ? string.Empty : ", to be mounted or copied from " + read.Asked.Name) + ")");
                     }
 
@@ -141,7 +141,7 @@ namespace StreamLayer.Commands
                         return;
                     }
 
-                    WriteObject(_messages.Await(this, writer.PublishAsync(Tag ?? Array.Empty<string>(), _annotations, _stop.Token)));
+                    WriteObject(_messages.Await(this, writer.PublishAsync(Tag ?? Array.Empty<string>(), _annotations, _stop.Token), stop: _stop.Token));
                 }
             });
         }

@@ -70,3 +70,21 @@ Describe 'about_StreamLayer' {
         $text | Should -Match 'one pass'
     }
 }
+
+Describe 'The help''s examples match the code' {
+    It 'names the zstd level that Get-LayerDigest -Compression Zstd really uses (example 6)' {
+        $example = (Get-Help Get-LayerDigest -Examples).Examples.Example | Where-Object { $_.Title -match 'zstd layer' }
+        $text = ($example.Remarks.Text -join ' ')
+        $text | Should -Match 'default level, (\d+)'
+        $said = [int]([regex]::Match($text, 'default level, (\d+)').Groups[1].Value)
+
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+        $folder = New-TestDirectory
+        try {
+            $tar = (New-TestTar -Path (Join-Path $folder 'layer.tar') -SizeKiB 300 -Seed 3).FullName
+            $byDefault = Get-LayerDigest -Path $tar -Compression Zstd
+            (Get-LayerDigest -Path $tar -Compression Zstd -CompressionLevel $said).Digest | Should -Be $byDefault.Digest -Because "the help says the default level is $said"
+        }
+        finally { Remove-Item -Recurse -Force $folder }
+    }
+}

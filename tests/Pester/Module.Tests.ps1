@@ -68,11 +68,11 @@ Describe 'The package' -Tag 'Package' {
         $installed = Get-ChildItem $target -Recurse -Filter StreamLayer.psd1 | Select-Object -First 1
         $installed | Should -Not -BeNullOrEmpty
         # zstd too: the package must carry ZstdSharp and what it needs.
-        $command = "Import-Module '$($installed.FullName)'; (,[byte[]](1..100) | Get-LayerDigest).DiffId; (Get-Module StreamLayer).ModuleBase; " +
-            "(,[byte[]](1..100) | Get-LayerDigest -Compression Zstd).MediaType; [ZstdSharp.Compressor].Assembly.Location"
+        $command = "Import-Module '$($installed.FullName)'; (,[byte[]]::new(1024) | Get-LayerDigest).DiffId; (Get-Module StreamLayer).ModuleBase; " +
+            "(,[byte[]]::new(1024) | Get-LayerDigest -Compression Zstd).MediaType; [ZstdSharp.Compressor].Assembly.Location"
         $output = Invoke-ChildPwsh $command
         $LASTEXITCODE | Should -Be 0
-        $output[0] | Should -Be ('sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([byte[]](1..100))).ToLowerInvariant())
+        $output[0] | Should -Be ('sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([byte[]]::new(1024))).ToLowerInvariant())
         $output[1] | Should -Be $installed.DirectoryName
         $output[2] | Should -Be 'application/vnd.oci.image.layer.v1.tar+zstd'
         $output[3] | Should -Be (Join-Path $installed.DirectoryName 'ZstdSharp.dll')

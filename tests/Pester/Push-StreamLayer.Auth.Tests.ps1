@@ -179,7 +179,60 @@ Describe 'Push-StreamLayer refuses, with a stable error id and nothing left behi
         $caught = $null
         try { Invoke-Push $repository } catch { $caught = $_ }
         Assert-Refused $caught 'CredentialHelperFailed' $repository
-        $caught.Exception.Message | Should -Match 'exited with code 1: the keychain is locked'
+        $caught.Exception.Message | Should -Match 'exited with code 1 and printed \d+ bytes \(not shown'
+    }
+
+    It 'with a credential helper that prints its answer and then fails: CredentialHelperFailed, with no secret in it' {
+        $null = New-CredentialHelper $environment -Name 'sltestecho'
+        Set-DockerConfig $environment @{ credHelpers = @{ $registry.Host = 'sltestecho' } }
+        $env:SLTEST_HELPER_MODE = 'echofail'; $env:SLTEST_HELPER_USER = $user; $env:SLTEST_HELPER_SECRET = $password
+        $repository = New-RepositoryName
+        $captured = Invoke-CapturedPush -Push {
+            param($tar, $target)
+            Push-StreamLayer -Path $tar -Repository $target -Verbose -Debug -ErrorAction Stop
+        } -ArgumentList $tar, "$($registry.Host)/$repository"
+
+        $captured.Text | Should -Match 'FAILED: CredentialHelperFailed,'
+        $captured.Text | Should -Match 'exited with code 1 and printed \d+ bytes \(not shown: they may hold a secret\); its error output says: could not save \*\*\*'
+        foreach ($secret in Get-SecretForms -User $user -Password $password) {
+            $captured.Text | Should -Not -Match ([regex]::Escape($secret))
+        }
+    }
+
+    It 'with a credential helper that leaves a child holding its output: pushes with its answer and ends the child' {
+        $helper = New-CredentialHelper $environment -Name 'sltestlinger'
+        Set-DockerConfig $environment @{ credHelpers = @{ $registry.Host = 'sltestlinger' } }
+        $env:SLTEST_HELPER_MODE = 'linger'; $env:SLTEST_HELPER_USER = $user; $env:SLTEST_HELPER_SECRET = $password
+        $repository = New-RepositoryName
+        $run = Invoke-Bounded -Script {
+            param($module, $tar, $target)
+            Import-Module $module
+            Push-StreamLayer -Path $tar -Repository $target -ErrorAction Stop
+        } -ArgumentList $env:STREAMLAYER_MODULE, $tar, "$($registry.Host)/$repository"
+
+        $run.Completed | Should -BeTrue -Because 'a child holding the helper''s output must not hold up the push'
+        $run.Error | Should -BeNullOrEmpty
+        Assert-PushedLayer $run.Output[0] $repository
+        $child = [int](Get-Content $helper.Child)
+        Test-ProcessRunning $child | Should -BeFalse -Because 'the child the helper left was ended'
+    }
+
+    It 'with a credential helper that never answers: CredentialHelperFailed within -TimeoutSec, its children ended' {
+        $helper = New-CredentialHelper $environment -Name 'sltesthang'
+        Set-DockerConfig $environment @{ credHelpers = @{ $registry.Host = 'sltesthang' } }
+        $env:SLTEST_HELPER_MODE = 'hang'
+        $repository = New-RepositoryName
+        $run = Invoke-Bounded -Script {
+            param($module, $tar, $target)
+            Import-Module $module
+            try { Push-StreamLayer -Path $tar -Repository $target -TimeoutSec 2 -ErrorAction Stop } catch { $_ }
+        } -ArgumentList $env:STREAMLAYER_MODULE, $tar, "$($registry.Host)/$repository"
+
+        $run.Completed | Should -BeTrue
+        Assert-Refused $run.Output[0] 'CredentialHelperFailed' $repository
+        $run.Output[0].Exception.Message | Should -Match 'did not answer within 2 s; it and what it started were ended'
+        $child = [int](Get-Content $helper.Child)
+        Test-ProcessRunning $child | Should -BeFalse -Because 'the child the helper started was ended with it'
     }
 
     It 'with a credential helper that has nothing for the registry: RegistryUnauthorized' {

@@ -108,8 +108,8 @@ Describe 'Push-StreamLayer to a registry with token auth' {
 
         $requests = Get-TokenServerLog $tokenServer
         $requests.Count | Should -Be 1 -Because 'one token serves the whole push'
-        $requests[0].Method | Should -Be 'POST' -Because 'credentials go by the OAuth2 password grant first'
-        $requests[0].Grant | Should -Be 'password'
+        $requests[0].Method | Should -Be 'GET' -Because 'a user name and password go by GET with Basic, as docker does'
+        $requests[0].Grant | Should -Be 'basic'
         $requests[0].Account | Should -Be $user
         $requests[0].Granted | Should -Be "${repository}:push,pull"
         ($pushed.Messages -match ' -> 401 ').Count | Should -Be 1 -Because 'only the first request meets the challenge'
@@ -177,7 +177,7 @@ Describe 'Push-StreamLayer to a registry with token auth' {
         (Get-TokenServerLog $tokenServer).Granted | Should -Be "${repository}:pull"
     }
 
-    It 'refuses a wrong password: RegistryAuthenticationFailed, after OAuth2 and basic' {
+    It 'refuses a wrong password: RegistryAuthenticationFailed, after one failed login' {
         $repository = New-RepositoryName
         $wrong = [pscredential]::new($user, (ConvertTo-SecureString 'wrong' -AsPlainText -Force))
         $caught = $null
@@ -185,7 +185,8 @@ Describe 'Push-StreamLayer to a registry with token auth' {
 
         Assert-Refused $caught 'RegistryAuthenticationFailed' $repository
         $caught.Exception.Message | Should -Match "the token server $([regex]::Escape($tokenServer.Realm)) refused user 'alice' \(from -Credential\)"
-        @(Get-TokenServerLog $tokenServer | ForEach-Object { "$($_.Method) $($_.Grant) $($_.Status)" }) | Should -Be @('POST password 401', 'GET basic 401')
+        @(Get-TokenServerLog $tokenServer | ForEach-Object { "$($_.Method) $($_.Grant) $($_.Status)" }) | Should -Be @('GET basic 401') -Because 'registries lock accounts after repeated failures'
+
     }
 
     It 'exchanges an identity token from <Source> (grant_type=refresh_token)' -ForEach @(@{ Source = 'the docker config' }, @{ Source = 'a credential helper' }) {
@@ -207,13 +208,33 @@ Describe 'Push-StreamLayer to a registry with token auth' {
         Assert-TokenPushed $layer $repository
     }
 
-    It 'asks with GET and basic credentials when the token server has no OAuth2' {
+    It 'asks with GET and basic credentials, never the OAuth2 POST, for a password (a token server without OAuth2)' {
         Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ oauth = $false })
         $repository = New-RepositoryName
         $layer = Invoke-TokenPush $repository @{ Credential = $credential }
 
-        @(Get-TokenServerLog $tokenServer | ForEach-Object { "$($_.Method) $($_.Grant) $($_.Status)" }) | Should -Be @('POST oauth 404', 'GET basic 200')
+        @(Get-TokenServerLog $tokenServer | ForEach-Object { "$($_.Method) $($_.Grant) $($_.Status)" }) | Should -Be @('GET basic 200')
         Assert-TokenPushed $layer $repository
+    }
+
+    It 'reports a fresh token the registry cannot verify (invalid_token): RegistryTokenRejected, with that advice' {
+        # A registry that trusts another certificate than the one the token server signs with: it refuses every token.
+        $other = New-TestPki -Path (Join-Path $work 'other-pki')
+        $distrustful = Start-TestRegistry -Scheme https -HttpExtra (Get-TlsYaml $pki) -ExtraConfig (
+            "auth:`n  token:`n    realm: $($tokenServer.Realm)`n    service: $($tokenServer.Service)`n    issuer: $($tokenServer.Issuer)`n    rootcertbundle: $($other.TokenCertificate)")
+        try {
+            $repository = New-RepositoryName
+            $caught = $null
+            try { Invoke-TokenPush $repository @{ Credential = $credential } $distrustful } catch { $caught = $_ }
+
+            Assert-Refused $caught 'RegistryTokenRejected' $repository $distrustful
+            $caught.CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $caught.Exception.Message | Should -Match 'refused the token that the token server .* had just issued to user ''alice'' .*\(invalid_token\)'
+            $caught.Exception.Message | Should -Match 'rootcertbundle.*clocks'
+            $caught.Exception.Message | Should -Not -Match 'may not push'
+            (Get-TokenServerLog $tokenServer | Where-Object Status -EQ 200).Count | Should -Be 1 -Because 'the token server did issue a token'
+        }
+        finally { Stop-TestRegistry $distrustful }
     }
 
     It 'reports a token server that cannot be reached: RegistryTokenRealmUnreachable' {
@@ -240,6 +261,8 @@ Describe 'Push-StreamLayer keeps passwords and tokens out of everything it shows
         @{ Case = 'a chunked push with a token refreshed mid-upload'; Fails = $false }
         @{ Case = 'an identity token from the docker config'; Fails = $false }
         @{ Case = 'a wrong password'; Fails = $true }
+        @{ Case = 'a token server that echoes the request in a 400'; Fails = $true; Echo = 400 }
+        @{ Case = 'a token server that echoes the request in a 500'; Fails = $true; Echo = 500 }
     ) {
         $repository = New-RepositoryName
         $pushCredential = $credential
@@ -249,6 +272,7 @@ Describe 'Push-StreamLayer keeps passwords and tokens out of everything it shows
                 Set-DockerConfig $environment @{ auths = @{ $registry.Host = @{ identitytoken = $identityToken } } }
             }
             'a wrong password' { $pushCredential = [pscredential]::new($user, (ConvertTo-SecureString "$password-x" -AsPlainText -Force)) }
+            default { if ($Echo) { Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ echoStatus = $Echo }) } }
         }
 
         $captured = Invoke-CapturedPush -Push {
@@ -259,7 +283,11 @@ Describe 'Push-StreamLayer keeps passwords and tokens out of everything it shows
         } -ArgumentList $tar, "$($registry.Host)/$repository", $certificates, $pushCredential
 
         $issued = @(Get-TokenServerLog $tokenServer | Where-Object Token | ForEach-Object Token)
-        if ($Fails) { $captured.Text | Should -Match 'FAILED: RegistryAuthenticationFailed,' }
+        if ($Echo) {
+            $captured.Text | Should -Match "FAILED: $(if ($Echo -eq 500) { 'RegistryUnavailable' } else { 'RegistryRejected' }),"
+            $captured.Text | Should -Match 'ECHO: bad request: Authorization: Basic \*\*\*' -Because 'the server''s words are shown, scrubbed'
+        }
+        elseif ($Fails) { $captured.Text | Should -Match 'FAILED: RegistryAuthenticationFailed,' }
         else {
             $captured.Text | Should -Match ([regex]::Escape($reference.Digest))
             $issued.Count | Should -BeGreaterOrEqual 2 -Because 'a token was refreshed, so there are two to look for'

@@ -207,3 +207,87 @@ Describe 'Push-StreamLayer against a registry that does not answer' {
         (Get-Requests 'POST').Count | Should -Be 3
     }
 }
+
+Describe 'Push-StreamLayer against hostile and broken answers' {
+    It 'gives up on a registry that never answers after two attempts by default, saying how many and how long' {
+        $repository = New-RepositoryName
+        Set-ProxyFaults $proxy @(@{ Action = 'hang'; Times = 0 })
+        # Default retries (4): the deadline of 2 x -TimeoutSec, not the retry count, ends it.
+        $result = Invoke-FaultyPush $repository @{ TimeoutSec = 2; MaximumRetryCount = 4 }
+
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryTimeout,*'
+        $result.Exception.Message | Should -Match 'POST .* failed: no answer within 2 s \(2 attempts in \d+ s\)\.'
+        (Get-Requests 'POST').Count | Should -Be 2
+    }
+
+    It 'reads no more than a small part of an endless error body (the process stays small)' {
+        Set-ProxyFaults $proxy @(@{ Method = 'POST'; Action = 'endlessBody'; Status = 500; Times = 0 })
+        $command = "Import-Module '$env:STREAMLAYER_MODULE'; " +
+            "try { Push-StreamLayer -Path '$tar' -Repository '$($proxy.Host)/$(New-RepositoryName)' -MaximumRetryCount 1 -RetryIntervalSec 0 -TimeoutSec 30 -ErrorAction Stop } " +
+            "catch { `$_.FullyQualifiedErrorId; `$_.Exception.StatusCode }; " +
+            "((Get-Content /proc/self/status) -match '^VmHWM:' -replace '\D', '')"
+        $output = Invoke-ChildPwsh $command
+
+        $output[0] | Should -BeLike 'RegistryUnavailable,*'
+        "$($output[1])" | Should -Be 'InternalServerError'
+        [long]$output[2] * 1KB | Should -BeLessThan 1GB -Because 'an endless body is cut at 64 KiB, not buffered (peak resident memory)'
+        (Get-Requests 'POST').Count | Should -Be 2 -Because 'the 500 was retried once, each body cut short'
+    }
+
+    It 'refuses a Location that is not http or https: RegistryLocationInvalid, naming the scheme' {
+        $repository = New-RepositoryName
+        Set-ProxyFaults $proxy @(@{ Method = 'POST'; Action = 'location'; Location = 'file:///etc/passwd' })
+        $result = Invoke-FaultyPush $repository
+
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryLocationInvalid,*'
+        $result.Exception.Message | Should -Match 'POST .*/blobs/uploads/ with 202 Accepted and a Location whose scheme is ''file'''
+        (Get-Requests 'PATCH').Count | Should -Be 0
+    }
+
+    It 'refuses a blob the registry confirms under another digest: RegistryDigestMismatch, naming both digests' {
+        $repository = New-RepositoryName
+        $other = 'sha256:' + ('ab' * 32)
+        Set-ProxyFaults $proxy @(@{ Method = 'HEAD'; PathContains = '/blobs/sha256:'; Action = 'digest'; Digest = $other })
+        $result = Invoke-FaultyPush $repository
+
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryDigestMismatch,*'
+        $result.Exception.Message | Should -Match ([regex]::Escape("asked for $($reference.Digest), the registry answered HEAD"))
+        $result.Exception.Message | Should -Match ([regex]::Escape($other))
+        $result.Exception.Message | Should -Not -Match 'bytes'
+    }
+}
+
+Describe 'Push-StreamLayer to a registry whose storage is full' -Tag 'Root' {
+    BeforeAll {
+        # A real out-of-space: the registry's storage on a small tmpfs (needs root to mount).
+        $script:isRoot = $IsLinux -and ((& id -u) -eq '0')
+        if ($isRoot) {
+            $script:fullRoot = Join-Path $work 'full'
+            $null = New-Item -ItemType Directory -Force $fullRoot
+            & mount -t tmpfs -o size=4m tmpfs $fullRoot
+            if ($LASTEXITCODE -ne 0) { throw 'mount -t tmpfs failed' }
+            $script:fullRegistry = Start-TestRegistry -StorageRoot $fullRoot
+        }
+    }
+
+    AfterAll {
+        if ($script:fullRegistry) { Stop-TestRegistry $script:fullRegistry }
+        if ($script:fullRoot) { & umount $script:fullRoot }
+    }
+
+    # distribution keeps what a failed upload wrote; each case starts with the space the registry had before.
+    BeforeEach { if ($isRoot) { Get-ChildItem (Join-Path $fullRegistry.Storage 'docker/registry/v2/repositories') -Recurse -Directory -Filter _uploads -ErrorAction Ignore | Remove-Item -Recurse -Force } }
+
+    It 'says the registry is out of space in <Mode> mode: RegistryStorageFull' -ForEach @(@{ Mode = 'Stream' }, @{ Mode = 'Chunked' }) {
+        if (-not $isRoot) { Set-ItResult -Skipped -Because 'mounting a small tmpfs for the registry needs root'; return }
+        $repository = "full/$($Mode.ToLower())"
+        $caught = $null
+        try { Push-StreamLayer -Path $tar -Repository "$($fullRegistry.Host)/$repository" -UploadMode $Mode -ChunkSize 1MB -RetryIntervalSec 0 -ErrorAction Stop } catch { $caught = $_ }
+
+        $caught.FullyQualifiedErrorId | Should -BeLike 'RegistryStorageFull,*'
+        $caught.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $caught.Exception.Message | Should -Match 'out of storage space'
+        $caught.Exception.Message | Should -Match 'no space left on device|"Err":28'
+        Test-Path (Join-Path $fullRegistry.Storage "docker/registry/v2/repositories/$repository/_layers") | Should -BeFalse
+    }
+}

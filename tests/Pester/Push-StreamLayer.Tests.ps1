@@ -178,6 +178,7 @@ Describe 'Push-StreamLayer into docker-registry' {
 Describe 'Push-StreamLayer refusals' {
     It 'refuses an invalid repository name before reading any input' -ForEach @(
         @{ Name = 'Upper/Case' }, @{ Name = 'localhost:5000/has space' }, @{ Name = 'localhost:5000/stream:tag' }, @{ Name = '' }
+        @{ Name = 'localhost:0/stream' }, @{ Name = '127.0.0.1:65536/stream' }
     ) {
         $script:produced = 0
         $caught = $null

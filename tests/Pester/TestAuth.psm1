@@ -198,11 +198,14 @@ function New-CredentialHelper {
     .SYNOPSIS
     Puts docker-credential-<Name> on PATH: a shell script speaking docker's helper protocol. It appends the
     server URL it is asked for to <bin>/<Name>.log and answers by $env:SLTEST_HELPER_MODE: ok (user and
-    secret from $env:SLTEST_HELPER_USER/SECRET), token (<token> and the secret), notfound or fail.
+    secret from $env:SLTEST_HELPER_USER/SECRET), token (<token> and the secret), notfound or fail; echofail
+    (prints its answer, says the secret on stderr, exits 1); linger (answers, leaving a child that holds its
+    output, whose pid goes to <bin>/<Name>.child); hang (starts such a child and never answers).
     #>
     param([Parameter(Mandatory)] $Environment, [Parameter(Mandatory)] [string] $Name)
     $script = Join-Path $Environment.Folders.Bin "docker-credential-$Name"
     $log = Join-Path $Environment.Folders.Bin "$Name.log"
+    $child = Join-Path $Environment.Folders.Bin "$Name.child"
     Set-Content -LiteralPath $script -Value @"
 #!/bin/sh
 server=`$(cat)
@@ -210,12 +213,43 @@ printf '%s\n' "`$server" >> '$log'
 case "`$SLTEST_HELPER_MODE" in
   notfound) echo 'credentials not found in native keychain'; exit 1 ;;
   fail) echo 'the keychain is locked'; exit 1 ;;
+  echofail) printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "`$server" "`$SLTEST_HELPER_USER" "`$SLTEST_HELPER_SECRET"; echo "could not save `$SLTEST_HELPER_SECRET" >&2; exit 1 ;;
+  linger) sleep 300 & echo `$! > '$child'; printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "`$server" "`$SLTEST_HELPER_USER" "`$SLTEST_HELPER_SECRET"; exit 0 ;;
+  hang) sleep 300 & echo `$! > '$child'; sleep 300 ;;
   token) printf '{"ServerURL":"%s","Username":"<token>","Secret":"%s"}' "`$server" "`$SLTEST_HELPER_SECRET" ;;
   *) printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "`$server" "`$SLTEST_HELPER_USER" "`$SLTEST_HELPER_SECRET" ;;
 esac
 "@
     & chmod +x $script
-    [pscustomobject]@{ Path = $script; Log = $log }
+    [pscustomobject]@{ Path = $script; Log = $log; Child = $child }
+}
+
+function Test-ProcessRunning {
+    <# .SYNOPSIS Whether a process runs: it exists and is not a zombie waiting to be reaped (Linux /proc). #>
+    param([Parameter(Mandatory)] [int] $Id)
+    $stat = "/proc/$Id/stat"
+    if (-not (Test-Path $stat)) { return $false }
+    $state = ((Get-Content -Raw $stat -ErrorAction Ignore) -replace '^.*\)\s+', '').Substring(0, 1)
+    $state -notin 'Z', 'X'
+}
+
+function Invoke-Bounded {
+    <#
+    .SYNOPSIS
+    Runs a script block in its own runspace and waits for it at most -Seconds (a hang guard, not a timing
+    requirement): returns Completed, Output and Error, stopping it if it did not end.
+    #>
+    param([Parameter(Mandatory)] [scriptblock] $Script, [object[]] $ArgumentList = @(), [int] $Seconds = 120)
+    $ps = [powershell]::Create()
+    try {
+        $null = $ps.AddScript($Script)
+        foreach ($argument in $ArgumentList) { $null = $ps.AddArgument($argument) }
+        $async = $ps.BeginInvoke()
+        $completed = $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($Seconds))
+        $output = if ($completed) { $ps.EndInvoke($async) } else { $null = $ps.BeginStop($null, $null); $null }
+        [pscustomobject]@{ Completed = $completed; Output = $output; Error = @($ps.Streams.Error) }
+    }
+    finally { if ($completed) { $ps.Dispose() } }
 }
 
 function Invoke-CapturedPush {
@@ -276,4 +310,4 @@ function Get-SecretForms {
 Export-ModuleMember -Function New-TestPki, New-CertificateFolder, New-HtpasswdFile, Start-HtpasswdRegistry, Start-TokenServer, Stop-TokenServer,
     Set-TokenServerConfig, Get-TokenServerLog, Start-TokenRegistry, Get-BasicAuthorization, Get-PullAuthorization,
     Enter-CredentialEnvironment, Exit-CredentialEnvironment, Set-DockerConfig, Clear-CredentialFiles, New-CredentialHelper,
-    Invoke-CapturedPush, Get-SecretForms
+    Invoke-CapturedPush, Get-SecretForms, Test-ProcessRunning, Invoke-Bounded, Get-TlsYaml

@@ -104,7 +104,7 @@ using System;
 using System.IO;
 using System.Threading;
 
-// An input the tests control: reads a file (or, with none, endless random bytes) at most Chunk bytes at a time,
+// An input the tests control: reads a file (or, with none, an endless tar: one header, then random bytes) at most Chunk bytes at a time,
 // each read after DelayMs; stops once for PauseMs after PauseAfter bytes (a token can expire meanwhile);
 // counts its reads (to prove that -WhatIf reads nothing); seekable only when asked (for percent progress).
 public sealed class TestInputStream : Stream
@@ -118,6 +118,19 @@ public sealed class TestInputStream : Stream
     public long PauseAfter = -1;
     public int PauseMs;
     public TestInputStream(Stream inner, int chunk, int delayMs) { _inner = inner; _chunk = chunk; _delayMs = delayMs; }
+    // A ustar header of a file of 64 GiB, so that what follows is its content.
+    private static readonly byte[] EndlessTarHeader = MakeHeader("endless.bin", 1L << 36);
+    private static byte[] MakeHeader(string name, long size)
+    {
+        var h = new byte[512];
+        void Put(int at, string text) => System.Text.Encoding.ASCII.GetBytes(text).CopyTo(h, at);
+        Put(0, name); Put(100, "0000644\0"); Put(108, "0000000\0"); Put(116, "0000000\0");
+        Put(124, Convert.ToString(size, 8).PadLeft(11, '0') + "\0"); Put(136, "00000000000\0"); Put(148, "        ");
+        h[156] = (byte)'0'; Put(257, "ustar\0" + "00");
+        int sum = 0; foreach (byte b in h) sum += b;
+        Put(148, Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ");
+        return h;
+    }
     public static TestInputStream Open(string path, int chunk = 65536, int delayMs = 0) => new TestInputStream(File.OpenRead(path), chunk, delayMs);
     public static TestInputStream Pausing(string path, long after, int ms) { var s = Open(path); s.PauseAfter = after; s.PauseMs = ms; return s; }
     public override int Read(byte[] buffer, int offset, int count)
@@ -128,7 +141,8 @@ public sealed class TestInputStream : Stream
         long most = Math.Min(count, _chunk);
         if (PauseAfter >= 0 && !_paused) most = Math.Min(most, PauseAfter - _read);
         int n;
-        if (_inner == null) { n = (int)most; new Random(Reads).NextBytes(new Span<byte>(buffer, offset, n)); }
+        if (_inner == null && _read < 512) { n = (int)Math.Min(most, 512 - _read); Array.Copy(EndlessTarHeader, _read, buffer, offset, n); }
+        else if (_inner == null) { n = (int)most; new Random(Reads).NextBytes(new Span<byte>(buffer, offset, n)); }
         else { n = _inner.Read(buffer, offset, (int)most); }
         _read += n;
         return n;

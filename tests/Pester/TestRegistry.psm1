@@ -29,11 +29,15 @@ function Start-TestRegistry {
     requires one, to check that it is up.
     #>
     param([string] $ExtraConfig = '', [string] $HttpExtra = '', [string] $StorageExtra = '', [string] $Scheme = 'http',
-        [Security.Cryptography.X509Certificates.X509Certificate] $ClientCertificate)
+        [Security.Cryptography.X509Certificates.X509Certificate] $ClientCertificate,
+        # A folder for the storage (a small tmpfs, say) instead of one in the registry's own folder.
+        [string] $StorageRoot)
 
     $port = Get-FreeTcpPort
     $root = Join-Path ([IO.Path]::GetTempPath()) ("streamlayer-registry-" + [guid]::NewGuid())
-    $null = New-Item -ItemType Directory -Path (Join-Path $root 'storage')
+    $null = New-Item -ItemType Directory -Path $root
+    $storage = if ($StorageRoot) { $StorageRoot } else { Join-Path $root 'storage' }
+    $null = New-Item -ItemType Directory -Force -Path $storage
     $config = Join-Path $root 'config.yml'
     Set-Content -LiteralPath $config -Value @"
 version: 0.1
@@ -43,7 +47,7 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $root/storage
+    rootdirectory: $storage
   delete:
     enabled: true
 $(if ($StorageExtra) { $StorageExtra } else { "  maintenance:`n    uploadpurging:`n      enabled: false" })
@@ -60,7 +64,7 @@ $ExtraConfig
         Url     = "${Scheme}://127.0.0.1:$port"
         Port    = $port
         Root    = $root
-        Storage = Join-Path $root 'storage'
+        Storage = $storage
         Log     = $log
         Process = $process
     }
@@ -126,11 +130,13 @@ function Start-FaultProxy {
     .SYNOPSIS
     Starts the test-only fault-injecting proxy (tests/StreamLayer.TestServer) in front of a registry.
     #>
-    param([Parameter(Mandatory)] $Registry)
+    param([Parameter(Mandatory)] $Registry, [string] $UpstreamAuthorization)
     $port = Get-FreeTcpPort
     $server = Join-Path $env:STREAMLAYER_TESTSERVER 'StreamLayer.TestServer.dll'
     $log = Join-Path $Registry.Root "proxy-$port.log"
-    $process = Start-Process -FilePath dotnet -ArgumentList $server, 'proxy', '--urls', "http://127.0.0.1:$port", '--upstream', $Registry.Url -RedirectStandardOutput $log -RedirectStandardError "$log.err" -PassThru
+    $arguments = @($server, 'proxy', '--urls', "http://127.0.0.1:$port", '--upstream', $Registry.Url)
+    if ($UpstreamAuthorization) { $arguments += '--upstream-authorization', "`"$UpstreamAuthorization`"" }
+    $process = Start-Process -FilePath dotnet -ArgumentList $arguments -RedirectStandardOutput $log -RedirectStandardError "$log.err" -PassThru
     $proxy = [pscustomobject]@{ Host = "127.0.0.1:$port"; Url = "http://127.0.0.1:$port"; Process = $process; Registry = $Registry }
     Wait-HttpReady "$($proxy.Url)/__log"
     $proxy
@@ -145,7 +151,8 @@ function Set-ProxyFaults {
     <#
     .SYNOPSIS
     Replaces the proxy's fault rules and clears its request log. Rules: Method, PathContains, Skip, Times,
-    Action (status|drop|dropUpstream|hang|relativeLocation|rejectChunkedEncoding|maxBody|maxChunk), Status, RetryAfter, Bytes.
+    Action (status|drop|dropUpstream|hang|relativeLocation|rejectChunkedEncoding|maxBody|maxChunk|redirect|redirectAfterBody|
+    endlessBody|location|digest), Status, RetryAfter, Bytes, Location, Digest.
     #>
     param([Parameter(Mandatory)] $Proxy, [hashtable[]] $Rules = @())
     $body = ConvertTo-Json -InputObject @($Rules) -Depth 4

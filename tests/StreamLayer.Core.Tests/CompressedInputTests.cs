@@ -135,16 +135,20 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
-        public void RecompressedGzipInsideGzipIsCompressedOnlyOnce()
+        public void GzipInsideGzipIsNotATarAndIsRefusedNamingWhatItHolds()
         {
-            // Only the input's own first bytes are looked at: a .tar.gz that holds a .gz decompresses one level.
-            byte[] inner = s_gzip;
-            byte[] input = TestData.Gzip(inner);
+            // Only one level is decompressed: a .gz that holds a .tar.gz holds no tar, so it is not a layer.
+            byte[] input = TestData.Gzip(s_gzip);
 
-            var (blob, layer) = TestData.Encode(input, new LayerOptions { Compression = LayerCompression.None, Recompress = true });
+            foreach (bool recompress in new[] { false, true })
+            {
+                Exception error = Record.Exception(() => TestData.Encode(input, new LayerOptions { Compression = LayerCompression.None, Recompress = recompress }));
 
-            Assert.Equal(inner, blob);
-            Assert.Equal(TestData.Sha256(inner), layer.DiffId);
+                var notTar = Assert.IsType<LayerInputException>(error);
+                Assert.Equal(LayerInputProblem.NotTar, notTar.Problem);
+                Assert.Equal(LayerCompression.Gzip, notTar.Format);
+                Assert.Contains("gzip-compressed, but what it holds is not a tar: it starts like gzip-compressed data", notTar.Message);
+            }
         }
 
         [Fact]

@@ -10,7 +10,7 @@ namespace StreamLayer.Tests
         private const int ZstdBlock = 4 << 20;
 
         [Theory]
-        [InlineData(1)]
+        [InlineData(512)]
         [InlineData(100_000)]
         [InlineData(ZstdBlock - 1)]
         [InlineData(ZstdBlock)]
@@ -83,7 +83,7 @@ namespace StreamLayer.Tests
         [Fact]
         public void ZstdLevelsChangeTheSizeAndZeroIsZstdsOwnDefault()
         {
-            byte[] input = TestData.Mixed(ZstdBlock + 1000);
+            byte[] input = TestData.Mixed(ZstdBlock + 1000, seed: 2);
             LayerDigest Level(int? level) => TestData.Encode(input, new LayerOptions { Compression = LayerCompression.Zstd, CompressionLevel = level }).Layer;
 
             LayerDigest byDefault = Level(null);
@@ -105,7 +105,7 @@ namespace StreamLayer.Tests
         }
 
         [Theory]
-        [InlineData(1)]
+        [InlineData(512)]
         [InlineData((1 << 20) + 1)]
         [InlineData(3 * (1 << 20))]
         public void NoneIsTheTarItselfAndTheDigestIsTheDiffId(int length)
@@ -133,7 +133,7 @@ namespace StreamLayer.Tests
         [InlineData(LayerCompression.None, LayerMediaType.Docker, MediaTypes.DockerLayer)]
         public void MediaTypeFollowsTheFormatAndTheFamily(LayerCompression compression, LayerMediaType? family, string expected)
         {
-            var (_, layer) = TestData.Encode(new byte[] { 1, 2, 3 }, new LayerOptions { Compression = compression, MediaType = family });
+            var (_, layer) = TestData.Encode(TestData.Mixed(512), new LayerOptions { Compression = compression, MediaType = family });
             Assert.Equal(expected, layer.MediaType);
         }
 

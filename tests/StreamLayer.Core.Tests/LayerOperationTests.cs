@@ -15,8 +15,8 @@ namespace StreamLayer.Tests
         private const int Block = 1 << 20;
 
         [Theory]
-        [InlineData(1)]
-        [InlineData(100)]
+        [InlineData(512)]
+        [InlineData(513)]
         [InlineData(Block - 1)]
         [InlineData(Block)]
         [InlineData(Block + 1)]
@@ -99,7 +99,7 @@ namespace StreamLayer.Tests
         [Fact]
         public void OciMediaTypeOnRequest()
         {
-            var (_, layer) = TestData.Encode(new byte[] { 1 }, new LayerOptions { MediaType = LayerMediaType.Oci });
+            var (_, layer) = TestData.Encode(TestData.Mixed(512), new LayerOptions { MediaType = LayerMediaType.Oci });
             Assert.Equal(MediaTypes.OciLayerGzip, layer.MediaType);
         }
 

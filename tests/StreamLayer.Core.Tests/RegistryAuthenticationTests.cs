@@ -154,10 +154,9 @@ namespace StreamLayer.Tests
             }
 
             ScriptedServer.Seen tokenRequest = server.Requests.First(r => r.Uri.Host == "auth.example.com");
-            Assert.Equal(HttpMethod.Post, tokenRequest.Method);
-            Assert.Contains("grant_type=password", tokenRequest.Body);
-            Assert.Contains("scope=repository%3Ateam%2Fapp%3Apush%2Cpull", tokenRequest.Body);
-            Assert.Null(tokenRequest.Authorization);
+            Assert.Equal(HttpMethod.Get, tokenRequest.Method);
+            Assert.Contains("scope=repository%3Ateam%2Fapp%3Apush%2Cpull", tokenRequest.Uri.Query);
+            Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + Password)), tokenRequest.Authorization);
             Assert.All(server.Requests.Where(r => r.Uri.Host == "registry.example.com").Skip(1), r => Assert.StartsWith("Bearer token-", r.Authorization));
         }
 
@@ -234,7 +233,60 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
-        public async Task FallsBackToGetWithBasicWhenTheTokenServerTakesNoOAuth()
+        public async Task AWrongPasswordCostsOneFailedLoginAtTheTokenServer()
+        {
+            var server = new ScriptedServer(request =>
+                request.RequestUri.Host == "auth.example.com"
+                    ? new HttpResponseMessage(HttpStatusCode.Unauthorized) { Content = new StringContent("{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"bad login\"}]}") }
+                    : Challenge("Bearer realm=\"https://auth.example.com/token\",service=\"reg\""));
+            using (RegistryClient client = Client(server, "registry.example.com/team/app", RegistryCredential.FromPassword("alice", Password, "test")))
+            {
+                var error = await Assert.ThrowsAsync<RegistryException>(() => Send(client, HttpMethod.Post, client.RepositoryUri("blobs/uploads/")));
+                Assert.Equal(RegistryFailure.AuthenticationFailed, error.Failure);
+            }
+
+            Assert.Single(server.Requests, r => r.Uri.Host == "auth.example.com");
+        }
+
+        [Fact]
+        public async Task AnIdentityTokenGoesByTheOAuth2RefreshGrant()
+        {
+            const string identity = "identity-token-secret";
+            var server = new ScriptedServer(request =>
+                request.RequestUri.Host == "auth.example.com"
+                    ? Token("t", 300)
+                    : request.Headers.Authorization == null ? Challenge("Bearer realm=\"https://auth.example.com/token\",service=\"reg\"") : new HttpResponseMessage(HttpStatusCode.OK));
+            using (RegistryClient client = Client(server, "registry.example.com/team/app", RegistryCredential.FromIdentityToken(identity, "test")))
+            {
+                (await Send(client, HttpMethod.Head, client.RepositoryUri("blobs/sha256:0"))).Dispose();
+            }
+
+            ScriptedServer.Seen tokenRequest = server.Requests.Single(r => r.Uri.Host == "auth.example.com");
+            Assert.Equal(HttpMethod.Post, tokenRequest.Method);
+            Assert.Contains("grant_type=refresh_token", tokenRequest.Body);
+            Assert.Contains("refresh_token=" + identity, tokenRequest.Body);
+            Assert.Null(tokenRequest.Authorization);
+        }
+
+        [Fact]
+        public async Task AFreshTokenRefusedAsInvalidIsATokenTheRegistryCannotVerify()
+        {
+            var server = new ScriptedServer(request =>
+                request.RequestUri.Host == "auth.example.com"
+                    ? Token("unverifiable", 300)
+                    : Challenge("Bearer realm=\"https://auth.example.com/token\",service=\"reg\",scope=\"repository:team/app:pull,push\"" + (request.Headers.Authorization != null ? ",error=\"invalid_token\"" : string.Empty)));
+            using (RegistryClient client = Client(server, "registry.example.com/team/app", RegistryCredential.FromPassword("alice", Password, "test")))
+            {
+                var error = await Assert.ThrowsAsync<RegistryException>(() => Send(client, HttpMethod.Post, client.RepositoryUri("blobs/uploads/")));
+                Assert.Equal(RegistryFailure.TokenRejected, error.Failure);
+                Assert.Contains("invalid_token", error.Message);
+                Assert.Contains("clocks", error.Message);
+                Assert.DoesNotContain("may not push", error.Message);
+            }
+        }
+
+        [Fact]
+        public async Task AsksWithGetAndBasicForAPasswordAndNeverPostsIt()
         {
             var server = new ScriptedServer(request =>
             {
@@ -250,7 +302,8 @@ namespace StreamLayer.Tests
                 (await Send(client, HttpMethod.Head, client.RepositoryUri("blobs/sha256:0"))).Dispose();
             }
 
-            ScriptedServer.Seen get = server.Requests.Single(r => r.Uri.Host == "auth.example.com" && r.Method == HttpMethod.Get);
+            ScriptedServer.Seen get = server.Requests.Single(r => r.Uri.Host == "auth.example.com");
+            Assert.Equal(HttpMethod.Get, get.Method);
             Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + Password)), get.Authorization);
             Assert.StartsWith("?x=1&scope=", get.Uri.Query);
             Assert.Contains("account=alice", get.Uri.Query);

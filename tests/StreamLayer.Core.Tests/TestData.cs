@@ -9,8 +9,57 @@ namespace StreamLayer.Tests
 {
     internal static class TestData
     {
-        /// <summary>Bytes that compress like a real tar: runs of text mixed with noise.</summary>
+        /// <summary>
+        /// Bytes that compress like a real tar: runs of text mixed with noise, after a tar header (when there is room
+        /// for one) so that the layer's check that its input is a tar passes.
+        /// </summary>
         public static byte[] Mixed(int length, int seed = 1)
+        {
+            byte[] bytes = Noise(length, seed);
+            if (length >= 512)
+            {
+                TarHeader("mixed.bin", length - 512).CopyTo(bytes, 0);
+            }
+
+            return bytes;
+        }
+
+        /// <summary>A ustar header for a regular file, with its checksum, as GNU tar writes one.</summary>
+        public static byte[] TarHeader(string name, long size)
+        {
+            var header = new byte[512];
+            void Put(int offset, string text) => System.Text.Encoding.ASCII.GetBytes(text).CopyTo(header, offset);
+            Put(0, name);
+            Put(100, "0000644\0");
+            Put(108, "0000000\0");
+            Put(116, "0000000\0");
+            Put(124, Convert.ToString(size, 8).PadLeft(11, '0') + "\0");
+            Put(136, "00000000000\0");
+            Put(148, "        ");
+            header[156] = (byte)'0';
+            Put(257, "ustar\0" + "00");
+            int sum = 0;
+            foreach (byte b in header)
+            {
+                sum += b;
+            }
+
+            Put(148, Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ");
+            return header;
+        }
+
+        /// <summary>A tar of one file holding <paramref name="content"/>, padded and ended as tar does.</summary>
+        public static byte[] Tar(byte[] content, string name = "file.bin")
+        {
+            int padded = (content.Length + 511) / 512 * 512;
+            var tar = new byte[512 + padded + 1024];
+            TarHeader(name, content.Length).CopyTo(tar, 0);
+            content.CopyTo(tar, 512);
+            return tar;
+        }
+
+        /// <summary>Runs of text mixed with noise, with no header.</summary>
+        public static byte[] Noise(int length, int seed = 1)
         {
             var random = new Random(seed);
             var bytes = new byte[length];

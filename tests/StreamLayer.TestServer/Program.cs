@@ -41,7 +41,7 @@ if (args[0] == "token")
 
 var upstream = new Uri(builder.Configuration["upstream"] ?? throw new ArgumentException("--upstream is required"));
 var app = builder.Build();
-var proxy = new FaultProxy(upstream);
+var proxy = new FaultProxy(upstream, builder.Configuration["upstream-authorization"]);
 app.Run(proxy.HandleAsync);
 app.Run();
 return 0;
@@ -62,7 +62,12 @@ namespace StreamLayer.TestServer
         /// <summary>How many matching requests the fault applies to (0: all).</summary>
         public int Times { get; set; } = 1;
 
-        /// <summary>status | drop | dropUpstream | hang | relativeLocation | rejectChunkedEncoding | maxBody | maxChunk</summary>
+        /// <summary>
+        /// status | drop | dropUpstream | hang | relativeLocation | rejectChunkedEncoding | maxBody | maxChunk |
+        /// redirect (answer Status, 307 by default, with Location = Location + the request's path and query, before reading any body) |
+        /// redirectAfterBody (the same after reading the whole body) | endlessBody (answer Status with a body that never ends) |
+        /// location (forward, then answer with Location set to Location) | digest (forward, then set Docker-Content-Digest to Digest)
+        /// </summary>
         public string Action { get; set; } = "status";
 
         public int Status { get; set; } = 503;
@@ -78,6 +83,12 @@ namespace StreamLayer.TestServer
         /// <summary>drop, dropUpstream: request body bytes read before the connection is cut. maxBody, maxChunk: the limit.</summary>
         public long Bytes { get; set; }
 
+        /// <summary>redirect, redirectAfterBody: the base URL redirected to; location: the Location answered.</summary>
+        public string? Location { get; set; }
+
+        /// <summary>digest: the Docker-Content-Digest answered.</summary>
+        public string? Digest { get; set; }
+
         [JsonIgnore]
         public int Seen;
 
@@ -85,7 +96,7 @@ namespace StreamLayer.TestServer
         public int Applied;
     }
 
-    public sealed record LoggedRequest(string Method, string Path, string? ContentRange, long? ContentLength, bool ChunkedEncoding, int Status, string Fault);
+    public sealed record LoggedRequest(string Method, string Path, string? ContentRange, long? ContentLength, bool ChunkedEncoding, int Status, string Fault, bool Authorization);
 
     public sealed class FaultProxy
     {
@@ -97,11 +108,27 @@ namespace StreamLayer.TestServer
         private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
         private readonly Uri _upstream;
-        private readonly HttpClient _client = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        private readonly string? _upstreamAuthorization;
+
+        // A test registry behind TLS has the tests' own CA; this proxy is test-only, so it trusts any upstream.
+        private readonly HttpClient _client = new(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            SslOptions = { RemoteCertificateValidationCallback = delegate { return true; } },
+        }) { Timeout = Timeout.InfiniteTimeSpan };
         private readonly ConcurrentQueue<LoggedRequest> _log = new();
         private List<FaultRule> _rules = new();
 
-        public FaultProxy(Uri upstream) => _upstream = upstream;
+        /// <param name="upstreamAuthorization">
+        /// Sent upstream on requests that carry no Authorization of their own: a stand-in for blob storage, whose
+        /// redirect URLs are signed, in front of a registry that wants credentials.
+        /// </param>
+        public FaultProxy(Uri upstream, string? upstreamAuthorization = null)
+        {
+            _upstream = upstream;
+            _upstreamAuthorization = upstreamAuthorization;
+        }
 
         public async Task HandleAsync(HttpContext context)
         {
@@ -134,7 +161,7 @@ namespace StreamLayer.TestServer
             }
             finally
             {
-                _log.Enqueue(new LoggedRequest(request.Method, request.Path.Value ?? "", request.Headers["Content-Range"].FirstOrDefault(), length, chunked, context.Response.StatusCode, fault));
+                _log.Enqueue(new LoggedRequest(request.Method, request.Path.Value ?? "", request.Headers["Content-Range"].FirstOrDefault(), length, chunked, context.Response.StatusCode, fault, request.Headers.ContainsKey("Authorization")));
             }
         }
 
@@ -154,7 +181,7 @@ namespace StreamLayer.TestServer
                         continue;
                     }
 
-                    if (rule.Action is "rejectChunkedEncoding" or "maxBody" or "maxChunk" or "relativeLocation")
+                    if (rule.Action is "rejectChunkedEncoding" or "maxBody" or "maxChunk" or "relativeLocation" or "location" or "digest")
                     {
                         return rule; // conditions, not counted faults
                     }
@@ -185,6 +212,35 @@ namespace StreamLayer.TestServer
                     }
 
                     return await RespondAsync(context, rule.Status, rule.RetryAfter, rule.Code, "fault injected by the test proxy");
+                case "redirect":
+                case "redirectAfterBody":
+                    if (rule.Action == "redirectAfterBody")
+                    {
+                        await ReadBytesAsync(request.Body, long.MaxValue, context.RequestAborted);
+                    }
+
+                    context.Response.StatusCode = rule.Status is >= 300 and < 400 ? rule.Status : 307;
+                    context.Response.Headers.Location = rule.Location!.TrimEnd('/') + request.Path.Value + request.QueryString.Value;
+                    context.Response.Headers.Connection = "close";
+                    return context.Response.StatusCode;
+                case "endlessBody":
+                    context.Response.StatusCode = rule.Status;
+                    context.Response.ContentType = "application/json";
+                    var junk = System.Text.Encoding.ASCII.GetBytes("{\"errors\":[{\"code\":\"ENDLESS\",\"message\":\"" + new string('x', 64 * 1024 - 40));
+                    await context.Response.Body.WriteAsync(junk, context.RequestAborted);
+                    junk = System.Text.Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+                    try
+                    {
+                        while (!context.RequestAborted.IsCancellationRequested)
+                        {
+                            await context.Response.Body.WriteAsync(junk, context.RequestAborted);
+                        }
+                    }
+                    catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+                    {
+                    }
+
+                    return rule.Status;
                 case "hang":
                     try
                     {
@@ -253,8 +309,13 @@ namespace StreamLayer.TestServer
                 }
             }
 
-            // The registry builds absolute Locations from Host, so they keep pointing at this proxy.
+            // The registry builds absolute Locations from Host and X-Forwarded-Proto, so they keep pointing at this proxy.
             message.Headers.Host = request.Host.Value;
+            message.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
+            if (_upstreamAuthorization != null && message.Headers.Authorization == null)
+            {
+                message.Headers.TryAddWithoutValidation("Authorization", _upstreamAuthorization);
+            }
 
             HttpResponseMessage response;
             try
@@ -278,6 +339,16 @@ namespace StreamLayer.TestServer
                     }
 
                     string[] values = header.Value.ToArray();
+                    if (rule?.Action == "location" && header.Key.Equals("Location", StringComparison.OrdinalIgnoreCase))
+                    {
+                        values = new[] { rule.Location! };
+                    }
+
+                    if (rule?.Action == "digest" && header.Key.Equals("Docker-Content-Digest", StringComparison.OrdinalIgnoreCase))
+                    {
+                        values = new[] { rule.Digest! };
+                    }
+
                     if (rule?.Action == "relativeLocation" && header.Key.Equals("Location", StringComparison.OrdinalIgnoreCase)
                         && Uri.TryCreate(values[0], UriKind.Absolute, out Uri? absolute))
                     {

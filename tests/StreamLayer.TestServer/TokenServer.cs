@@ -48,6 +48,9 @@ namespace StreamLayer.TestServer
 
         /// <summary>Whether POST (OAuth2) is served; 404 otherwise, as from token servers that only take GET.</summary>
         public bool OAuth { get; set; } = true;
+
+        /// <summary>When set, every token request is answered with this status and a JSON error that echoes the request: its Authorization, decoded, and its form.</summary>
+        public int? EchoStatus { get; set; }
     }
 
     public sealed record TokenRequest(string Method, string Grant, string? Account, string Scopes, int Status, string Granted, string? Token);
@@ -110,6 +113,18 @@ namespace StreamLayer.TestServer
         {
             HttpRequest request = context.Request;
             TokenServerConfig config = _config;
+            if (config.EchoStatus is int echo)
+            {
+                string authorization = request.Headers.Authorization.ToString();
+                string decoded = authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
+                    ? Encoding.UTF8.GetString(Convert.FromBase64String(authorization.Substring(6).Trim()))
+                    : "";
+                string form = request.HasFormContentType ? string.Join("&", (await request.ReadFormAsync()).Select(f => f.Key + "=" + f.Value)) : "";
+                string said = "bad request: Authorization: " + authorization + "; user:password " + decoded + "; form " + form + "; query " + request.QueryString.Value;
+                await RespondAsync(context, new TokenRequest(request.Method, "echo", null, "", echo, "", null), echo, "ECHO", said);
+                return;
+            }
+
             string grant;
             string? account = null;
             string? password = null;

@@ -19,6 +19,12 @@ namespace StreamLayer
 
         /// <summary>More layers than the destination holds (a single file holds one).</summary>
         TooManyLayers,
+
+        /// <summary>The input (or what its gzip or zstd holds) is not a tar: another format, text, or too short.</summary>
+        NotTar,
+
+        /// <summary>A stream that cannot be read (opened for writing only).</summary>
+        NotReadable,
     }
 
     /// <summary>
@@ -39,7 +45,7 @@ namespace StreamLayer
         /// <summary>The input as messages name it: a quoted path, "the input stream", "the pipeline's bytes"; null when not one input.</summary>
         public string Input { get; }
 
-        /// <summary>For <see cref="LayerInputProblem.Corrupt"/>: the compression the input's first bytes announced.</summary>
+        /// <summary>For <see cref="LayerInputProblem.Corrupt"/> and <see cref="LayerInputProblem.NotTar"/>: the compression the input's first bytes announced.</summary>
         public LayerCompression? Format { get; private set; }
 
         internal static LayerInputException Corrupt(LayerCompression format, string problem, Exception inner = null)
@@ -50,6 +56,35 @@ namespace StreamLayer
                 Format = format,
             };
         }
+
+        /// <param name="container">How the input was compressed around what should be a tar (None: not at all).</param>
+        /// <param name="seen">What the bytes look like ("xz-compressed data", "text"), or null.</param>
+        /// <param name="decompressor">The command that gives the tar inside <paramref name="seen"/>, or null.</param>
+        /// <param name="length">How many bytes were looked at: fewer than 512 means the input ended there.</param>
+        internal static LayerInputException NotTar(LayerCompression container, string seen, string decompressor, int length)
+        {
+            string what = container == LayerCompression.None
+                ? "The input is not a tar"
+                : "The input is " + (container == LayerCompression.Zstd ? "zstd" : "gzip") + "-compressed, but what it holds is not a tar";
+            string why = length < 512
+                ? "it has only " + length + " byte" + (length == 1 ? string.Empty : "s") + (seen != null ? " (" + seen + ")" : string.Empty) + ", and a tar is at least one 512-byte block"
+                : seen != null ? "it starts like " + seen : "its first 512 bytes are not a tar header (the header's checksum does not match)";
+            string todo = decompressor != null
+                ? "Decompress it first (" + decompressor + " <file> > layer.tar) and give the tar."
+                : "Make a tar of the files first (tar -cf layer.tar -C <folder> .) and give that.";
+            return new LayerInputException(
+                LayerInputProblem.NotTar,
+                null,
+                what + ": " + why + ". A layer is a tar, as it is or compressed with gzip or zstd; anything else makes an image that fails only when it is pulled. " + todo)
+            {
+                Format = container == LayerCompression.None ? (LayerCompression?)null : container,
+            };
+        }
+
+        internal static LayerInputException NotReadable(LayerSource source) => new LayerInputException(
+            LayerInputProblem.NotReadable,
+            source.Description,
+            Capitalized(source.Description) + " cannot be read (it was opened for writing only). Give a stream opened for reading, such as [System.IO.File]::OpenRead(<path>).");
 
         internal static LayerInputException Empty(LayerSource source) => new LayerInputException(
             LayerInputProblem.Empty,

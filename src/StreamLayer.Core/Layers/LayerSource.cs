@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace StreamLayer
 {
@@ -42,12 +44,37 @@ namespace StreamLayer
             }
         }
 
+        /// <summary>
+        /// The stream to read, opened off the caller's thread: a FIFO with no writer blocks in open until one comes, and
+        /// the caller may stop waiting (Ctrl+C). A file opened after that is closed again; an open that never returns
+        /// holds its thread until the process ends.
+        /// </summary>
+        public Task<Stream> OpenAsync(CancellationToken cancellationToken)
+        {
+            if (Path == null)
+            {
+                return Task.FromResult(Open());
+            }
+
+            Task<Stream> opening = Task.Factory.StartNew(Open, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _ = opening.ContinueWith(
+                t =>
+                {
+                    if (cancellationToken.IsCancellationRequested && t.Status == TaskStatus.RanToCompletion)
+                    {
+                        t.Result.Dispose();
+                    }
+                },
+                TaskScheduler.Default);
+            return opening;
+        }
+
         /// <summary>The stream to read: the given one, or the file opened for one sequential pass.</summary>
         public Stream Open()
         {
             if (Path == null)
             {
-                return Stream;
+                return Stream.CanRead ? Stream : throw LayerInputException.NotReadable(this);
             }
 
             try

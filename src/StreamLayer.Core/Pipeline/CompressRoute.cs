@@ -16,14 +16,17 @@ namespace StreamLayer.Pipeline
         private readonly OrderedBlocks _blocks;
         private readonly CompressionWorkers _workers;
         private readonly TarDigest _tar;
+        private readonly TarHeaderCheck _header;
 
         // The sink's side: where the blob is, and how much tar has gone out.
         private Stage _stage;
         private Block _current;
         private long _tarLength;
 
-        public CompressRoute(LayerOptions options, BlockPool pool, Action<Exception> fail, CancellationToken stopped)
+        /// <param name="container">How the input was compressed before it became these tar bytes (None: it was the tar).</param>
+        public CompressRoute(LayerOptions options, BlockPool pool, Action<Exception> fail, CancellationToken stopped, LayerCompression container = LayerCompression.None)
         {
+            _header = new TarHeaderCheck(container);
             _compressor = BlockCompressor.Create(options.Compression, options.EffectiveLevel);
             _pool = pool;
             MediaType = MediaTypes.For(options.Compression, options.MediaType);
@@ -56,6 +59,13 @@ namespace StreamLayer.Pipeline
 
         public override void Accept(Block block)
         {
+            // Before the block goes anywhere: a layer that is not a tar must not reach the end of its blob.
+            _header.Append(block.Raw, 0, block.RawCount);
+            if (block.Final)
+            {
+                _header.Finish();
+            }
+
             if (_tar != null)
             {
                 _tar.Append(block.Raw, 0, block.RawCount);

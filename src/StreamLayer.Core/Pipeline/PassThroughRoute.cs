@@ -17,6 +17,7 @@ namespace StreamLayer.Pipeline
         private readonly OrderedBlocks _blocks;
         private readonly InputDecompressor _decompressor;
         private readonly TarDigest _tar = new TarDigest();
+        private readonly TarHeaderCheck _header;
         private Block _current;
         private bool _ended;
 
@@ -31,6 +32,7 @@ namespace StreamLayer.Pipeline
 
             InputCompression = input;
             MediaType = MediaTypes.For(input, options.MediaType);
+            _header = new TarHeaderCheck(input);
             _pool = pool;
 
             // The decompressor holds a block until it reads the next one, and the sink holds one it sends.
@@ -88,9 +90,11 @@ namespace StreamLayer.Pipeline
             int n;
             while ((n = decompressed.Read(buffer, 0, buffer.Length)) > 0)
             {
+                _header.Append(buffer, 0, n);
                 _tar.Append(buffer, 0, n);
             }
 
+            _header.Finish();
             _tar.Finish();
         }
 

@@ -27,7 +27,7 @@ namespace StreamLayer.Pipeline
             _inputPool = inputPool;
             _stopped = stopped;
             var pool = new BlockPool(BlockCompressor.BlockSizeFor(options.Compression));
-            _compress = new CompressRoute(options, pool, fail, stopped);
+            _compress = new CompressRoute(options, pool, fail, stopped, input);
             _inner = new BlockWriter(pool, _ => _compress);
             _decompressor = new InputDecompressor(
                 input,

@@ -122,6 +122,8 @@ namespace StreamLayer.Registry
                 throw new FormatException("'" + registry + "' is not a registry host name (with an optional :port).");
             }
 
+            CheckPort(registry);
+
             if (registry == "docker.io" || registry == "registry-1.docker.io")
             {
                 registry = DockerHub;
@@ -152,6 +154,23 @@ namespace StreamLayer.Registry
             }
 
             return new ImageReference(registry, repository, tag, digest);
+        }
+
+        /// <summary>A port, when the registry names one, is 1 to 65535: the regex allows five digits, which is not the same.</summary>
+        private static void CheckPort(string registry)
+        {
+            int close = registry.LastIndexOf(']');
+            int colon = registry.LastIndexOf(':');
+            if (colon < 0 || colon < close)
+            {
+                return;
+            }
+
+            string digits = registry.Substring(colon + 1);
+            if (!int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port < 1 || port > 65535)
+            {
+                throw new FormatException("'" + registry + "' has the port " + digits + "; a port is a number from 1 to 65535.");
+            }
         }
 
         private static string ValidTag(string tag)

@@ -19,6 +19,7 @@ namespace StreamLayer.Registry
         private readonly Connections _connections;
         private readonly RegistryAuthenticator _authenticator;
         private readonly Func<CancellationToken, Task> _prepareAuthorization;
+        private readonly Secrets _secrets = new Secrets();
         private string _repositoryActions = "push,pull";
 
         public RegistryClient(ImageReference repository, RegistryOptions options, HttpMessageHandler handler = null)
@@ -50,11 +51,12 @@ namespace StreamLayer.Registry
                 MaximumRetryCount = options.MaximumRetryCount,
                 RetryInterval = options.RetryInterval,
                 MaximumRetryAfter = options.MaximumRetryAfter,
+                Deadline = options.EffectiveDeadline,
                 Log = log,
             };
             _connections = new Connections(BaseUri, certificates, sending, handler);
-            var credentials = new CredentialLookup(repository, options.Credential, options.CredentialSource, log);
-            var tokens = new TokenClient(_connections, credentials, options.AllowUnencryptedAuthentication, log);
+            var credentials = new CredentialLookup(repository, options.Credential, options.CredentialSource, log, _secrets);
+            var tokens = new TokenClient(_connections, credentials, options.AllowUnencryptedAuthentication, log, _secrets);
             _authenticator = new RegistryAuthenticator(BaseUri, options.AllowUnencryptedAuthentication, credentials, tokens, log);
             _authenticator.SetScope(RepositoryScopeResource, _repositoryActions);
             _prepareAuthorization = _authenticator.PrepareAsync;
@@ -100,7 +102,8 @@ namespace StreamLayer.Registry
 
         /// <summary>
         /// Sends a request to the registry with its Authorization (see <see cref="RequestSender.SendAsync"/> for
-        /// the retries). Returns the last response, whatever its status; the caller decides what is an error.
+        /// the retries), following redirects. Returns the last response, whatever its status; the caller decides
+        /// what is an error.
         /// </summary>
         internal async Task<HttpResponseMessage> SendAsync(
             string step,
@@ -116,17 +119,17 @@ namespace StreamLayer.Registry
             {
                 SentAuthorization sent = default;
                 bool bodyInMemory = true;
-                HttpResponseMessage response = await _connections.Registry.SendAsync(
+                HttpResponseMessage response = await SendFollowingRedirectsAsync(
                     step,
                     watchdog =>
                     {
                         HttpRequestMessage request = create(watchdog);
                         bodyInMemory = request.Content == null || request.Content is ByteArrayContent;
-                        sent = _authenticator.Apply(request);
                         return request;
                     },
+                    request => sent = _authenticator.Apply(request),
+                    () => bodyInMemory || canRetry(),
                     canRetry,
-                    _prepareAuthorization,
                     cancellationToken,
                     completion).ConfigureAwait(false);
 
@@ -152,6 +155,63 @@ namespace StreamLayer.Registry
                 }
 
                 response.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Sends the request, and again to each Location a 301, 302, 303, 307 or 308 names, at most
+        /// <see cref="Redirect.MostHops"/> times, while its body can be sent again. A hop to another host goes over that
+        /// host's own connection (no client certificate of the registry's) and carries no Authorization (see
+        /// <see cref="RegistryAuthenticator.Apply"/>); no cookies are kept at all.
+        /// </summary>
+        private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(
+            string step,
+            Func<Watchdog, HttpRequestMessage> create,
+            Action<HttpRequestMessage> authorize,
+            Func<bool> canResend,
+            Func<bool> canRetry,
+            CancellationToken cancellationToken,
+            HttpCompletionOption completion)
+        {
+            Redirect hop = null;
+            for (int hops = 0; ; hops++)
+            {
+                Redirect current = hop;
+                RequestSender sender = current == null ? _connections.Registry : _connections.For(current.Location);
+                HttpResponseMessage response = await sender.SendAsync(
+                    step,
+                    watchdog =>
+                    {
+                        HttpRequestMessage request = create(watchdog);
+                        current?.ApplyTo(request);
+                        authorize(request);
+                        _secrets.Attach(request);
+                        return request;
+                    },
+                    canRetry,
+                    current == null || _authenticator.Covers(current.Location) ? _prepareAuthorization : null,
+                    cancellationToken,
+                    completion).ConfigureAwait(false);
+
+                Redirect next;
+                try
+                {
+                    next = Redirect.From(step, response, hops, canResend());
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+
+                if (next == null)
+                {
+                    return response;
+                }
+
+                Log(string.Format(CultureInfo.InvariantCulture, "following the redirect ({0}) to {1}", (int)response.StatusCode, RedactedUrl.Of(next.Location)));
+                response.Dispose();
+                hop = next;
             }
         }
     }

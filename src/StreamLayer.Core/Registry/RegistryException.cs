@@ -47,6 +47,21 @@ namespace StreamLayer.Registry
 
         /// <summary>A CA or client certificate file (certs.d, -CertificateDirectory) cannot be loaded.</summary>
         CertificateInvalid,
+
+        /// <summary>The registry's storage is full: it said so (no space left on device, a quota, 507).</summary>
+        StorageFull,
+
+        /// <summary>The registry sent a Location that cannot be followed (a scheme other than http or https).</summary>
+        LocationInvalid,
+
+        /// <summary>The registry holds (or says it stored) a blob under another digest than the one pushed.</summary>
+        DigestMismatch,
+
+        /// <summary>A request whose body cannot be sent again (a streamed upload) was redirected after it was sent.</summary>
+        RedirectNotFollowed,
+
+        /// <summary>The registry refused a token the token server had just issued (clock skew, an untrusted signing certificate).</summary>
+        TokenRejected,
     }
 
     /// <summary>

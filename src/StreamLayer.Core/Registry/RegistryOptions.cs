@@ -20,6 +20,15 @@ namespace StreamLayer.Registry
         /// <summary>How long the registry may take to answer, and how long an upload may go without progress.</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);
 
+        /// <summary>
+        /// How long one request may go on with its retries, waits included: no retry starts past it. Null for twice
+        /// <see cref="Timeout"/>, so a registry that never answers is given up after two attempts (about 201 s by default).
+        /// </summary>
+        public TimeSpan? Deadline { get; set; }
+
+        /// <summary>The deadline in force: <see cref="Deadline"/>, or twice <see cref="Timeout"/>.</summary>
+        public TimeSpan EffectiveDeadline => Deadline ?? TimeSpan.FromTicks(2 * Timeout.Ticks);
+
         /// <summary>The longest Retry-After that is honoured as given; longer ones are cut to this.</summary>
         public TimeSpan MaximumRetryAfter { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -169,31 +169,12 @@ namespace StreamLayer.Registry.Auth
             }
         }
 
-        /// <summary>Line and column of a JSON error, from the parser's "at character N"; nothing of the text itself.</summary>
+        /// <summary>Line and column of a JSON error, from the parser's "at line L, column C"; nothing of the text itself.</summary>
         private static string Where(string text, string parserMessage)
         {
-            Match match = Regex.Match(parserMessage, @"at character (\d+)");
-            if (!match.Success || !int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int position))
-            {
-                return "the JSON parser stopped";
-            }
-
-            int line = 1;
-            int column = 1;
-            for (int i = 0; i < position && i < text.Length; i++)
-            {
-                if (text[i] == '\n')
-                {
-                    line++;
-                    column = 1;
-                }
-                else
-                {
-                    column++;
-                }
-            }
-
-            return string.Format(CultureInfo.InvariantCulture, "at line {0}, column {1}", line, column);
+            // The parser names the place, never the text there (it could be a secret).
+            Match match = Regex.Match(parserMessage, @"at (line \d+, column \d+)");
+            return match.Success ? "at " + match.Groups[1].Value : "the JSON parser stopped";
         }
 
         private static RegistryException Invalid(string kind, string path, string why, Exception inner) =>

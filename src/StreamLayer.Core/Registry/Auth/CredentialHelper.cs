@@ -20,6 +20,9 @@ namespace StreamLayer.Registry.Auth
     {
         private const string NotFound = "credentials not found in native keychain";
 
+        // How long the output may stay open after the helper exited (a child it left holds it) before that child is ended.
+        private static readonly TimeSpan LingerGrace = TimeSpan.FromSeconds(2);
+
         public static string ExecutableName(string helper) => "docker-credential-" + helper;
 
         /// <summary>The helper's credentials for <paramref name="serverUrl"/>, or null when it has none.</summary>
@@ -41,14 +44,16 @@ namespace StreamLayer.Registry.Auth
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 CreateNoWindow = true,
-                StandardOutputEncoding = Encoding.UTF8,
-                StandardErrorEncoding = Encoding.UTF8,
             };
 
-            var exited = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (var process = new Process { StartInfo = start, EnableRaisingEvents = true })
+            // Children inherit it, so whatever the helper leaves running can be found and ended.
+            string run = Guid.NewGuid().ToString("N");
+            start.Environment[ProcessTree.MarkerVariable] = run;
+
+            using (var deadline = new CancellationTokenSource(timeout))
+            using (var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken))
+            using (var process = new Process { StartInfo = start })
             {
-                process.Exited += (sender, args) => exited.TrySetResult(true);
                 try
                 {
                     process.Start();
@@ -58,44 +63,54 @@ namespace StreamLayer.Registry.Auth
                     throw Failed(name, path, "it could not be started (" + e.Message + ")", e);
                 }
 
-                Task<string> output = process.StandardOutput.ReadToEndAsync();
-                Task<string> errors = process.StandardError.ReadToEndAsync();
+                var stdoutKept = new MemoryStream();
+                var stderrKept = new MemoryStream();
+                Task output = ReadCappedAsync(process.StandardOutput.BaseStream, stdoutKept);
+                Task errors = ReadCappedAsync(process.StandardError.BaseStream, stderrKept);
                 try
                 {
                     // docker writes the server URL with no line end; helpers read to the end of input.
-                    await process.StandardInput.WriteAsync(serverUrl).ConfigureAwait(false);
+                    byte[] url = Encoding.UTF8.GetBytes(serverUrl);
+                    await process.StandardInput.BaseStream.WriteAsync(url, 0, url.Length, either.Token).ConfigureAwait(false);
                     process.StandardInput.Close();
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException || e is OperationCanceledException)
                 {
                     // A helper that exits without reading its input answers anyway; its exit code says how it went.
                 }
 
-                using (var timer = new CancellationTokenSource(timeout))
-                using (var either = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken))
+                // The whole run is bounded by the timeout. Once the helper has exited, a child it started may still hold
+                // its output open: the output so far is then its answer, and the child is ended.
+                bool exited = await WaitForExitAsync(process, either.Token).ConfigureAwait(false);
+                if (!exited)
                 {
-                    var gaveUp = new TaskCompletionSource<bool>();
-                    using (either.Token.Register(() => gaveUp.TrySetResult(true)))
-                    {
-                        if (await Task.WhenAny(exited.Task, gaveUp.Task).ConfigureAwait(false) != exited.Task && !process.HasExited)
-                        {
-                            try
-                            {
-                                process.Kill();
-                            }
-                            catch (Exception e) when (e is InvalidOperationException || e is Win32Exception)
-                            {
-                            }
+                    ProcessTree.End(process, run);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw Failed(name, path, "it did not answer within " + timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s; it and what it started were ended", null);
+                }
 
-                            cancellationToken.ThrowIfCancellationRequested();
-                            throw Failed(name, path, "it did not answer within " + timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s", null);
-                        }
+                using (var grace = CancellationTokenSource.CreateLinkedTokenSource(either.Token))
+                {
+                    grace.CancelAfter(LingerGrace);
+                    if (!await WaitAsync(Task.WhenAll(output, errors), grace.Token).ConfigureAwait(false))
+                    {
+                        ProcessTree.End(process, run);
                     }
                 }
 
-                process.WaitForExit();
-                string stdout = (await output.ConfigureAwait(false)).Trim();
-                string stderr = (await errors.ConfigureAwait(false)).Trim();
+                cancellationToken.ThrowIfCancellationRequested();
+                using (var ended = new CancellationTokenSource(LingerGrace))
+                {
+                    // Ending the tree closed the output; what was read so far is the answer either way.
+                    await WaitAsync(Task.WhenAll(output, errors), ended.Token).ConfigureAwait(false);
+                }
+
+                byte[] stdoutBytes = Kept(stdoutKept);
+                byte[] stderrBytes = Kept(stderrKept);
+                string stdout = Encoding.UTF8.GetString(stdoutBytes).Trim();
+                string stderr = Encoding.UTF8.GetString(stderrBytes).Trim();
+                JsonValue.TryParse(stdout, out JsonValue answer);
+                string secret = answer?["Secret"]?.AsString;
                 if (process.ExitCode != 0)
                 {
                     if (stdout.IndexOf(NotFound, StringComparison.OrdinalIgnoreCase) >= 0 || stderr.IndexOf(NotFound, StringComparison.OrdinalIgnoreCase) >= 0)
@@ -103,17 +118,28 @@ namespace StreamLayer.Registry.Auth
                         return null;
                     }
 
-                    string said = FirstLine(stdout.Length > 0 ? stdout : stderr);
-                    throw Failed(name, path, "it exited with code " + process.ExitCode.ToString(CultureInfo.InvariantCulture) + (said.Length > 0 ? ": " + said : string.Empty), null);
+                    // Its output may be credentials (a helper that printed its answer and then failed): never shown.
+                    string said = FirstLine(stderr);
+                    if (!string.IsNullOrEmpty(secret))
+                    {
+                        var scrub = new Http.Secrets();
+                        scrub.Add(secret);
+                        said = scrub.Scrub(said);
+                    }
+
+                    throw Failed(
+                        name,
+                        path,
+                        "it exited with code " + process.ExitCode.ToString(CultureInfo.InvariantCulture) + Printed(stdoutBytes.Length) + (said.Length > 0 ? "; its error output says: " + said : string.Empty),
+                        null);
                 }
 
-                if (!JsonValue.TryParse(stdout, out JsonValue answer) || answer.Kind != JsonKind.Object)
+                if (answer == null || answer.Kind != JsonKind.Object)
                 {
-                    throw Failed(name, path, "its answer is not the JSON object {ServerURL, Username, Secret} that docker's protocol defines", null);
+                    throw Failed(name, path, "its answer is not the JSON object {ServerURL, Username, Secret} that docker's protocol defines (it" + Printed(stdoutBytes.Length).Substring(1) + ")", null);
                 }
 
                 string user = answer["Username"]?.AsString;
-                string secret = answer["Secret"]?.AsString;
                 if (string.IsNullOrEmpty(secret))
                 {
                     return null;
@@ -127,6 +153,66 @@ namespace StreamLayer.Registry.Auth
 
                 return RegistryCredential.FromPassword(user, secret, source);
             }
+        }
+
+        /// <summary>" and printed 63 bytes that are not shown" — what a helper wrote to its output, never the bytes themselves.</summary>
+        private static string Printed(int bytes) =>
+            bytes == 0 ? " and printed nothing" : " and printed " + bytes.ToString(CultureInfo.InvariantCulture) + " bytes (not shown: they may hold a secret)";
+
+        /// <summary>Reads a stream to its end into <paramref name="kept"/>, keeping at most 64 KiB: no helper answer is longer.</summary>
+        private static async Task ReadCappedAsync(Stream stream, MemoryStream kept)
+        {
+            const int most = 64 * 1024;
+            var buffer = new byte[4096];
+            try
+            {
+                int n;
+                while ((n = await stream.ReadAsync(buffer, 0, buffer.Length).ConfigureAwait(false)) > 0)
+                {
+                    lock (kept)
+                    {
+                        kept.Write(buffer, 0, (int)Math.Min(n, Math.Max(0, most - kept.Length)));
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException || e is ObjectDisposedException)
+            {
+            }
+        }
+
+        private static byte[] Kept(MemoryStream kept)
+        {
+            lock (kept)
+            {
+                return kept.ToArray();
+            }
+        }
+
+        /// <summary>Whether <paramref name="task"/> ended before the token was cancelled.</summary>
+        private static async Task<bool> WaitAsync(Task task, CancellationToken cancellationToken)
+        {
+            var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (cancellationToken.Register(() => cancelled.TrySetResult(true)))
+            {
+                return await Task.WhenAny(task, cancelled.Task).ConfigureAwait(false) == task;
+            }
+        }
+
+        private static async Task<bool> WaitForExitAsync(Process process, CancellationToken cancellationToken)
+        {
+            while (!process.HasExited)
+            {
+                try
+                {
+                    await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return process.HasExited;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>The helper's full path, found on PATH (with PATHEXT's extensions on Windows); null when it is not there.</summary>

@@ -11,14 +11,18 @@ namespace StreamLayer.Registry.Auth
         private readonly RegistryCredential _given;
         private readonly IRegistryCredentialSource _source;
         private readonly Action<string> _log;
+        private readonly Http.Secrets _secrets;
         private bool _resolved;
         private RegistryCredential _credential;
 
         /// <param name="repository">Whose registry the credentials are for (a containers auth file may name the repository).</param>
         /// <param name="given">The caller's credentials, which win; null for none.</param>
         /// <param name="source">Where to look when none were given; null for nowhere.</param>
-        public CredentialLookup(ImageReference repository, RegistryCredential given, IRegistryCredentialSource source, Action<string> log)
+        /// <param name="secrets">Where the credentials' secrets are kept out of messages, once found.</param>
+        public CredentialLookup(ImageReference repository, RegistryCredential given, IRegistryCredentialSource source, Action<string> log, Http.Secrets secrets)
         {
+            _secrets = secrets;
+            given?.AddTo(secrets);
             _repository = repository;
             _given = given;
             _source = source;
@@ -48,6 +52,7 @@ namespace StreamLayer.Registry.Auth
                     : "no credentials for " + _repository.Registry + " in " + _source.Description);
             }
 
+            credential?.AddTo(_secrets);
             _credential = credential;
             _resolved = true;
             return credential;

@@ -246,6 +246,18 @@ namespace StreamLayer.Registry.Auth
                     throw ErrorAnswer.Explain(RegistryFailure.AuthenticationFailed, step, response, "it refused the registry token" + error + " of " + credential + ". Log in again.");
                 }
 
+                if (bearer.Error == "invalid_token")
+                {
+                    // The token server took the credentials; the registry cannot verify what it issued.
+                    throw ErrorAnswer.Explain(
+                        RegistryFailure.TokenRejected,
+                        step,
+                        response,
+                        "it refused the token that the token server " + RedactedUrl.Of(bearer.Realm) + " had just issued to " + credential + " (invalid_token). "
+                        + "The registry cannot verify the token: it does not trust the certificate the token server signs with (its auth token rootcertbundle), "
+                        + "its issuer or service differ from the token's, or the clocks of the registry and the token server disagree. Ask the registry's operator to check these.");
+                }
+
                 throw ErrorAnswer.Explain(
                     RegistryFailure.Denied,
                     step,

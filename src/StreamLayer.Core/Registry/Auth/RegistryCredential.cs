@@ -83,6 +83,17 @@ namespace StreamLayer.Registry.Auth
             return new RegistryCredential(null, null, null, registryToken, source);
         }
 
+        /// <summary>Makes the secret (in every form it travels in) one that messages never show.</summary>
+        internal void AddTo(Http.Secrets secrets)
+        {
+            switch (Kind)
+            {
+                case RegistryCredentialKind.Password: secrets.AddPassword(UserName, Password); break;
+                case RegistryCredentialKind.IdentityToken: secrets.Add(IdentityToken); secrets.AddPassword(IdentityTokenUser, IdentityToken); break;
+                default: secrets.Add(RegistryToken); break;
+            }
+        }
+
         /// <summary>Who and from where, never the secret: "user alice (from -Credential)".</summary>
         public override string ToString()
         {

@@ -13,9 +13,10 @@ using StreamLayer.Registry.Json;
 namespace StreamLayer.Registry.Auth
 {
     /// <summary>
-    /// Asks a Bearer challenge's token server (its realm) for a token: OAuth2 POST when there are credentials,
-    /// GET otherwise or as the fallback, and reads its answer. The server's own words reach a message only
-    /// scrubbed of the secret it may have echoed.
+    /// Asks a Bearer challenge's token server (its realm) for a token as docker and go-containerregistry do: GET,
+    /// with Basic credentials for a user name and password (one try, so a wrong password costs one failed login),
+    /// and the OAuth2 POST (grant_type=refresh_token) for an identity token; and reads its answer. The server's
+    /// own words reach a message only scrubbed of every secret the client knows, whatever the status.
     /// </summary>
     internal sealed class TokenClient
     {
@@ -26,11 +27,14 @@ namespace StreamLayer.Registry.Auth
         private readonly CredentialLookup _credentials;
         private readonly bool _allowUnencrypted;
         private readonly Action<string> _log;
+        private readonly Secrets _secrets;
 
         /// <param name="connections">Where the token server is reached (its own host's connection).</param>
         /// <param name="credentials">For the advice when the server gives nothing anonymously.</param>
-        public TokenClient(Connections connections, CredentialLookup credentials, bool allowUnencryptedAuthentication, Action<string> log)
+        /// <param name="secrets">What the token server's answers are scrubbed of; issued tokens join it.</param>
+        public TokenClient(Connections connections, CredentialLookup credentials, bool allowUnencryptedAuthentication, Action<string> log, Secrets secrets)
         {
+            _secrets = secrets;
             _connections = connections;
             _credentials = credentials;
             _allowUnencrypted = allowUnencryptedAuthentication;
@@ -50,21 +54,13 @@ namespace StreamLayer.Registry.Auth
             HttpResponseMessage response = null;
             try
             {
-                if (credential != null && credential.Kind != RegistryCredentialKind.RegistryToken)
+                if (credential?.Kind == RegistryCredentialKind.IdentityToken)
                 {
-                    var form = new List<KeyValuePair<string, string>>();
-                    if (credential.Kind == RegistryCredentialKind.IdentityToken)
+                    var form = new List<KeyValuePair<string, string>>
                     {
-                        form.Add(new KeyValuePair<string, string>("grant_type", "refresh_token"));
-                        form.Add(new KeyValuePair<string, string>("refresh_token", credential.IdentityToken));
-                    }
-                    else
-                    {
-                        form.Add(new KeyValuePair<string, string>("grant_type", "password"));
-                        form.Add(new KeyValuePair<string, string>("username", credential.UserName));
-                        form.Add(new KeyValuePair<string, string>("password", credential.Password));
-                    }
-
+                        new KeyValuePair<string, string>("grant_type", "refresh_token"),
+                        new KeyValuePair<string, string>("refresh_token", credential.IdentityToken),
+                    };
                     if (challenge.Service != null)
                     {
                         form.Add(new KeyValuePair<string, string>("service", challenge.Service));
@@ -73,18 +69,8 @@ namespace StreamLayer.Registry.Auth
                     form.Add(new KeyValuePair<string, string>("scope", string.Join(" ", scopeList)));
                     form.Add(new KeyValuePair<string, string>("client_id", "streamlayer"));
                     response = await SendAsync(realm, () => new HttpRequestMessage(HttpMethod.Post, realm) { Content = new FormUrlEncodedContent(form) }, cancellationToken).ConfigureAwait(false);
-
-                    int status = (int)response.StatusCode;
-                    if (credential.Kind == RegistryCredentialKind.Password && (status == 400 || status == 401 || status == 404 || status == 405))
-                    {
-                        // Not every token server speaks OAuth2; all of them take GET with basic credentials.
-                        _log("the token server answered the OAuth2 request with " + status + "; asking it with GET and basic credentials");
-                        response.Dispose();
-                        response = null;
-                    }
                 }
-
-                if (response == null)
+                else
                 {
                     Uri uri = TokenUri(realm, challenge.Service, scopeList, credential?.Kind == RegistryCredentialKind.Password ? credential.UserName : null);
                     response = await SendAsync(
@@ -114,7 +100,17 @@ namespace StreamLayer.Registry.Auth
         {
             try
             {
-                return await _connections.For(realm).SendAsync(Step, _ => create(), () => true, null, cancellationToken).ConfigureAwait(false);
+                return await _connections.For(realm).SendAsync(
+                    Step,
+                    _ =>
+                    {
+                        HttpRequestMessage request = create();
+                        _secrets.Attach(request);
+                        return request;
+                    },
+                    () => true,
+                    null,
+                    cancellationToken).ConfigureAwait(false);
             }
             catch (RegistryException e) when (e.Failure == RegistryFailure.ConnectionFailed || e.Failure == RegistryFailure.Timeout)
             {
@@ -150,7 +146,7 @@ namespace StreamLayer.Registry.Auth
                 throw await ErrorAnswer.ReadAsync(Step, response).ConfigureAwait(false);
             }
 
-            string body = response.Content == null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            byte[] body = response.Content == null ? Array.Empty<byte>() : await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
             if (!JsonValue.TryParse(body, out JsonValue json) || json.Kind != JsonKind.Object)
             {
                 throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " is not a JSON object.");
@@ -167,6 +163,7 @@ namespace StreamLayer.Registry.Auth
                 throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " holds no token.");
             }
 
+            _secrets.Add(token);
             long? seconds = json["expires_in"]?.AsInt64;
             TimeSpan lifetime = seconds > 0 ? TimeSpan.FromSeconds(seconds.Value) : s_defaultLifetime;
             _log(string.Format(
@@ -179,26 +176,11 @@ namespace StreamLayer.Registry.Auth
             return (token, lifetime);
         }
 
-        /// <summary>" (it answered 401 Unauthorized: CODE: message)." from a token server's error answer, with any secret it echoed blanked out.</summary>
+        /// <summary>" (it answered 401: CODE: message)." from a token server's error answer, already scrubbed of secrets.</summary>
         private static string Said(RegistryException answer, RegistryCredential credential)
         {
             string errors = string.Join("; ", answer.Errors.Select(e => (e.Key ?? "?") + ": " + e.Value));
-            string text = " (it answered " + (int?)answer.StatusCode + (errors.Length > 0 ? ": " + errors : string.Empty) + ").";
-            if (credential == null)
-            {
-                return text;
-            }
-
-            foreach (string secret in new[] { credential.Password, credential.IdentityToken, credential.RegistryToken, credential.Kind == RegistryCredentialKind.Password ? credential.BasicParameter : null })
-            {
-                if (!string.IsNullOrEmpty(secret))
-                {
-                    text = text.Replace(secret, "***");
-                    text = text.Replace(Uri.EscapeDataString(secret), "***");
-                }
-            }
-
-            return text;
+            return " (it answered " + (int?)answer.StatusCode + (errors.Length > 0 ? ": " + errors : string.Empty) + ").";
         }
 
         private static Uri TokenUri(Uri realm, string service, IEnumerable<string> scopes, string account)

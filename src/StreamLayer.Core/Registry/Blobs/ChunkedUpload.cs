@@ -106,7 +106,7 @@ namespace StreamLayer.Registry.Blobs
                     if (response.StatusCode == HttpStatusCode.Accepted)
                     {
                         _session.Follow(step, response);
-                        long received = ReceivedFromRange(response) ?? last + 1;
+                        long received = ReceivedFromRange(response, afterBytes: true) ?? last + 1;
                         if (received < first || received > last + 1)
                         {
                             throw new RegistryException(
@@ -127,7 +127,8 @@ namespace StreamLayer.Registry.Blobs
                         continue;
                     }
 
-                    if ((status == 408 || status == 429 || status >= 500) && failures < _options.MaximumRetryCount)
+                    if ((status == 408 || status == 429 || status >= 500) && failures < _options.MaximumRetryCount
+                        && !ErrorAnswer.SaysStorageFull(response.StatusCode, await ErrorAnswer.BodyAsync(response).ConfigureAwait(false)))
                     {
                         failures++;
                         sent = await ResumeAfterFailureAsync(start, count, failures, response.Headers.RetryAfter, cancellationToken).ConfigureAwait(false);
@@ -174,7 +175,7 @@ namespace StreamLayer.Registry.Blobs
                 }
 
                 _session.FollowIfGiven(response);
-                long received = ReceivedFromRange(response) ?? 0;
+                long received = ReceivedFromRange(response, afterBytes: false) ?? 0;
                 if (received < start || received > start + count)
                 {
                     throw new RegistryException(
@@ -187,7 +188,12 @@ namespace StreamLayer.Registry.Blobs
             }
         }
 
-        private static long? ReceivedFromRange(HttpResponseMessage response)
+        /// <summary>
+        /// How many bytes a Range of "0-&lt;end&gt;" says the registry holds. distribution writes "0-0" both for an empty
+        /// upload and for one of a single byte: after a PATCH it accepted (<paramref name="afterBytes"/>) it holds at
+        /// least one byte, so "0-0" is one; on a status request it is read as none.
+        /// </summary>
+        private static long? ReceivedFromRange(HttpResponseMessage response, bool afterBytes)
         {
             string range = ResponseHeaders.Value(response, "Range");
             if (range == null)
@@ -201,8 +207,7 @@ namespace StreamLayer.Registry.Blobs
                 return null;
             }
 
-            // "0-0" is what distribution says for an empty upload.
-            return end == 0 ? 0 : end + 1;
+            return end == 0 && !afterBytes ? 0 : end + 1;
         }
     }
 }

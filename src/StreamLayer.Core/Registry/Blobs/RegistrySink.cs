@@ -59,6 +59,19 @@ namespace StreamLayer.Registry.Blobs
 
                 Layer = layer;
             }
+            catch (RegistryException e) when (MayBeStorageFull(e) && cursor.Failure == null && !cancellationToken.IsCancellationRequested)
+            {
+                // A registry whose disk fills up answers mid-body and closes the connection, and .NET then reports only
+                // the broken connection (or the session is left refusing requests). Its answer to a new session says why.
+                RegistryException full = await AskWhetherStorageIsFullAsync(cancellationToken).ConfigureAwait(false);
+                await session.CancelAsync().ConfigureAwait(false);
+                if (full != null)
+                {
+                    throw full.Rephrased(RegistryFailure.StorageFull, e.Message + " Asked right after, the registry says its storage is full: " + full.Message, e);
+                }
+
+                throw;
+            }
             catch (Exception e)
             {
                 await session.CancelAsync().ConfigureAwait(false);
@@ -70,6 +83,23 @@ namespace StreamLayer.Registry.Blobs
                 }
 
                 throw;
+            }
+        }
+
+        private static bool MayBeStorageFull(RegistryException e) =>
+            e.Failure == RegistryFailure.ConnectionFailed || e.Failure == RegistryFailure.Unavailable || e.Failure == RegistryFailure.BlobRejected;
+
+        private async Task<RegistryException> AskWhetherStorageIsFullAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                UploadSession probe = await UploadSession.OpenAsync(_client, "Asking the registry why the upload broke off", cancellationToken).ConfigureAwait(false);
+                await probe.AbandonAsync().ConfigureAwait(false);
+                return null;
+            }
+            catch (RegistryException answer)
+            {
+                return answer.Failure == RegistryFailure.StorageFull ? answer : null;
             }
         }
     }

@@ -30,46 +30,41 @@ namespace StreamLayer.Registry.Blobs
 
                 long? length = response.Content?.Headers.ContentLength;
                 string confirmed = ResponseHeaders.Value(response, "Docker-Content-Digest");
-                if ((size >= 0 && length.HasValue && length.Value != size) || (confirmed != null && confirmed != digest))
+                if (confirmed != null && confirmed != digest)
+                {
+                    throw new RegistryException(
+                        RegistryFailure.DigestMismatch,
+                        string.Format(CultureInfo.InvariantCulture, "{0}: asked for {1}, the registry answered HEAD {2} with the blob {3} (Docker-Content-Digest). It holds other content under that name, or a proxy in front of it changes answers; the blob cannot be trusted.", step, digest, RedactedUrl.Of(uri), confirmed))
+                    { Method = "HEAD", Url = RedactedUrl.Of(uri), StatusCode = response.StatusCode };
+                }
+
+                if (size >= 0 && length.HasValue && length.Value != size)
                 {
                     throw new RegistryException(
                         RegistryFailure.ProtocolError,
-                        string.Format(CultureInfo.InvariantCulture, "{0}: {1} holds {2} as {3} bytes ({4}), but it should be {5} bytes.", step, client.Repository.Name, digest, length, confirmed ?? "no digest header", size));
+                        string.Format(CultureInfo.InvariantCulture, "{0}: {1} holds {2} as {3} bytes, but it should be {4} bytes.", step, client.Repository.Name, digest, length, size))
+                    { Method = "HEAD", Url = RedactedUrl.Of(uri), StatusCode = response.StatusCode };
                 }
 
                 return true;
             }
         }
 
-        /// <summary>GET of a blob, following redirects (to blob storage, say); the caller reads and disposes the answer.</summary>
+        /// <summary>GET of a blob (the client follows redirects, to blob storage, say); the caller reads and disposes the answer.</summary>
         public static async Task<HttpResponseMessage> GetAsync(RegistryClient source, string digest, CancellationToken cancellationToken)
         {
             const string step = "Reading a blob";
             Uri uri = source.RepositoryUri("blobs/" + digest);
-            for (int hops = 0; hops <= 5; hops++)
+            HttpResponseMessage response = await source.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Get, uri), () => true, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK)
             {
-                Uri current = uri;
-                HttpResponseMessage response = await source.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Get, current), () => true, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-                int status = (int)response.StatusCode;
-                if (status >= 300 && status < 400 && response.Headers.Location != null)
+                using (response)
                 {
-                    uri = ResponseHeaders.Location(response);
-                    response.Dispose();
-                    continue;
+                    throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
-
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    using (response)
-                    {
-                        throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
-                    }
-                }
-
-                return response;
             }
 
-            throw new RegistryException(RegistryFailure.ProtocolError, step + ": more than 5 redirects for " + digest + ".");
+            return response;
         }
     }
 }

@@ -96,7 +96,10 @@ namespace StreamLayer.Registry.Blobs
                     string confirmed = ResponseHeaders.Value(response, "Docker-Content-Digest");
                     if (confirmed != null && confirmed != layer.Digest)
                     {
-                        throw new RegistryException(RegistryFailure.ProtocolError, step + ": the registry stored the blob as " + confirmed + ", not " + layer.Digest + ".");
+                        throw new RegistryException(
+                            RegistryFailure.DigestMismatch,
+                            step + ": the registry answered PUT " + RedactedUrl.Of(response.RequestMessage?.RequestUri) + " saying it stored the blob as " + confirmed + ", not " + layer.Digest + " as pushed; the blob cannot be trusted.")
+                        { Method = "PUT", Url = RedactedUrl.Of(response.RequestMessage?.RequestUri), StatusCode = response.StatusCode };
                     }
 
                     Location = null;

@@ -10,26 +10,25 @@ using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Http
 {
-    /// <summary>Turns a registry's error answer into a <see cref="RegistryException"/> that says which step and request it was.</summary>
+    /// <summary>
+    /// Turns a registry's error answer into a <see cref="RegistryException"/> that says which step and request it
+    /// was. What the server wrote reaches the message only scrubbed of every secret its client knows.
+    /// </summary>
     internal static class ErrorAnswer
     {
+        /// <summary>The most of an error body that is read: enough for any registry's JSON errors, and no endless body.</summary>
+        public const int MaximumBody = 64 * 1024;
+
+        // What distribution's storage drivers (and the systems under them) say when the disk or a quota is full.
+        private static readonly string[] s_storageFull =
+        {
+            "no space left on device", "disk quota exceeded", "not enough space on the disk", "there is not enough space", "insufficient storage", "quotaexceeded",
+        };
+
         /// <summary>An exception for an error answer, with the registry's own code and message from its JSON error body.</summary>
         public static async Task<RegistryException> ReadAsync(string step, HttpResponseMessage response)
         {
-            string body = string.Empty;
-            try
-            {
-                if (response.Content != null)
-                {
-                    byte[] bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                    body = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 64 * 1024));
-                }
-            }
-            catch (Exception e) when (e is IOException || e is HttpRequestException)
-            {
-                // The error body is a courtesy; the status is the answer.
-            }
-
+            byte[] body = await BodyAsync(response).ConfigureAwait(false);
             var errors = new List<KeyValuePair<string, string>>();
             if (JsonValue.TryParse(body, out JsonValue json))
             {
@@ -45,7 +44,7 @@ namespace StreamLayer.Registry.Http
 
                     if (code != null || message != null)
                     {
-                        errors.Add(new KeyValuePair<string, string>(code, message));
+                        errors.Add(new KeyValuePair<string, string>(Secrets.ScrubFor(response, code), Secrets.ScrubFor(response, message)));
                     }
                 }
             }
@@ -63,7 +62,14 @@ namespace StreamLayer.Registry.Http
             }
 
             text.Append('.');
-            return new RegistryException(Classify(response.StatusCode, firstCode), text.ToString())
+            RegistryFailure failure = Classify(response.StatusCode, firstCode);
+            if (SaysStorageFull(response.StatusCode, body))
+            {
+                failure = RegistryFailure.StorageFull;
+                text.Append(" The registry is out of storage space: free space on its storage (or raise its quota), or ask its operator to, then push again.");
+            }
+
+            return new RegistryException(failure, Secrets.ScrubFor(response, text.ToString()))
             {
                 StatusCode = response.StatusCode,
                 ErrorCode = firstCode,
@@ -79,12 +85,73 @@ namespace StreamLayer.Registry.Http
         {
             string method = response.RequestMessage?.Method.Method;
             string url = RedactedUrl.Of(response.RequestMessage?.RequestUri);
-            return new RegistryException(failure, step + ": the registry answered " + method + " " + url + " with " + (int)response.StatusCode + " " + response.ReasonPhrase + ": " + why)
+            return new RegistryException(failure, Secrets.ScrubFor(response, step + ": the registry answered " + method + " " + url + " with " + (int)response.StatusCode + " " + response.ReasonPhrase + ": " + why))
             {
                 StatusCode = response.StatusCode,
                 Method = method,
                 Url = url,
             };
+        }
+
+        /// <summary>
+        /// Whether an answer says the registry's storage is full: 507, or a server error whose body says so. distribution
+        /// writes "no space left on device" in its detail, or a path error with errno 28 (ENOSPC) or 122 (EDQUOT).
+        /// </summary>
+        public static bool SaysStorageFull(HttpStatusCode status, byte[] body)
+        {
+            int code = (int)status;
+            if (code == 507)
+            {
+                return true;
+            }
+
+            if (code < 500 || body == null || body.Length == 0)
+            {
+                return false;
+            }
+
+            string text = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaximumBody));
+            string lower = text.ToLowerInvariant();
+            return s_storageFull.Any(words => lower.IndexOf(words, StringComparison.Ordinal) >= 0)
+                || (lower.IndexOf("\"op\":\"write\"", StringComparison.Ordinal) >= 0 && (lower.IndexOf("\"err\":28}", StringComparison.Ordinal) >= 0 || lower.IndexOf("\"err\":122}", StringComparison.Ordinal) >= 0));
+        }
+
+        /// <summary>At most <see cref="MaximumBody"/> bytes of the answer's body; none when it cannot be read.</summary>
+        public static async Task<byte[]> BodyAsync(HttpResponseMessage response)
+        {
+            if (response.Content == null)
+            {
+                return Array.Empty<byte>();
+            }
+
+            try
+            {
+                // The sender keeps every error body it read (at most the limit) in memory, where it reads again and again.
+                if (response.Content is ByteArrayContent kept)
+                {
+                    byte[] all = await kept.ReadAsByteArrayAsync().ConfigureAwait(false);
+                    return all.Length <= MaximumBody ? all : all.Take(MaximumBody).ToArray();
+                }
+
+                using (Stream stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
+                {
+                    var buffer = new byte[MaximumBody];
+                    int filled = 0;
+                    int n;
+                    while (filled < buffer.Length && (n = await stream.ReadAsync(buffer, filled, buffer.Length - filled).ConfigureAwait(false)) > 0)
+                    {
+                        filled += n;
+                    }
+
+                    Array.Resize(ref buffer, filled);
+                    return buffer;
+                }
+            }
+            catch (Exception e) when (e is IOException || e is HttpRequestException || e is ObjectDisposedException || e is OperationCanceledException)
+            {
+                // The error body is a courtesy; the status is the answer.
+                return Array.Empty<byte>();
+            }
         }
 
         private static RegistryFailure Classify(HttpStatusCode status, string code)

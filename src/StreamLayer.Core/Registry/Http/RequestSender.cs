@@ -12,11 +12,15 @@ namespace StreamLayer.Registry.Http
 {
     /// <summary>
     /// Sends requests to one host with a timeout per attempt, retrying (with backoff, honouring Retry-After) on
-    /// 408, 429, 5xx, timeouts and dropped connections, and logs each attempt without credentials. It knows
-    /// nothing of authentication: what must happen before each attempt (a token renewed) is the caller's hook.
+    /// 408, 429, 5xx, timeouts and dropped connections until the request's deadline, and logs each attempt without
+    /// credentials. Bodies are read only as far as a limit, under the attempt's timeout. It knows nothing of
+    /// authentication: what must happen before each attempt (a token renewed) is the caller's hook.
     /// </summary>
     internal sealed class RequestSender : IDisposable
     {
+        /// <summary>The largest answer read whole (a manifest, a config, a token answer); distribution caps manifests at 4 MiB.</summary>
+        public const int MaximumBufferedBody = 64 << 20;
+
         private readonly HttpClient _http;
         private readonly RegistryCertificates _certificates;
         private readonly SendSettings _settings;
@@ -42,6 +46,8 @@ namespace StreamLayer.Registry.Http
             CancellationToken cancellationToken,
             HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
         {
+            // The request's deadline counts every attempt and wait: once it has passed, no retry starts.
+            var total = Stopwatch.StartNew();
             for (int attempt = 0; ; attempt++)
             {
                 bool mayRetry = attempt < _settings.MaximumRetryCount;
@@ -56,26 +62,35 @@ namespace StreamLayer.Registry.Http
                     string method = request.Method.Method;
                     string url = RedactedUrl.Of(request.RequestUri);
                     var clock = Stopwatch.StartNew();
-                    HttpResponseMessage response;
+                    HttpResponseMessage response = null;
                     try
                     {
-                        response = await _http.SendAsync(request, completion, watchdog.Token).ConfigureAwait(false);
+                        // Headers first, always: a body is then read under this attempt's watchdog, and only so far.
+                        response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, watchdog.Token).ConfigureAwait(false);
+                        await SettleBodyAsync(response, completion, watchdog).ConfigureAwait(false);
+                    }
+                    catch (RegistryException)
+                    {
+                        response?.Dispose();
+                        throw;
                     }
                     catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested && IsTlsFailure(e))
                     {
                         // Neither trust nor TLS versions change on a retry.
+                        response?.Dispose();
                         Log(method + " " + url + ": the TLS connection failed");
                         throw TlsFailure(step + ": " + method + " " + url + " failed: the TLS connection to " + request.RequestUri.Authority + " failed: ", request.RequestUri.Authority, e, method, url);
                     }
                     catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested)
                     {
+                        response?.Dispose();
                         bool timedOut = watchdog.Token.IsCancellationRequested;
                         string what = timedOut
                             ? "no answer within " + Seconds.Format(_settings.Timeout)
                             : "the connection failed: " + Innermost(e).Message;
-                        if (mayRetry && canRetry())
+                        TimeSpan wait = Backoff(attempt, null);
+                        if (mayRetry && canRetry() && WithinDeadline(total, wait))
                         {
-                            TimeSpan wait = Backoff(attempt, null);
                             Log(string.Format(CultureInfo.InvariantCulture, "{0} {1}: {2}; retrying in {3} ({4} of {5})", method, url, what, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
                             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
                             continue;
@@ -84,7 +99,7 @@ namespace StreamLayer.Registry.Http
                         Log(method + " " + url + ": " + what);
                         throw new RegistryException(
                             timedOut ? RegistryFailure.Timeout : RegistryFailure.ConnectionFailed,
-                            step + ": " + method + " " + url + " failed: " + what + ".",
+                            step + ": " + method + " " + url + " failed: " + what + Attempts(attempt, total) + ".",
                             e)
                         { Method = method, Url = url };
                     }
@@ -97,16 +112,77 @@ namespace StreamLayer.Registry.Http
                     if (IsRetryableStatus(response.StatusCode) && mayRetry && canRetry())
                     {
                         TimeSpan wait = Backoff(attempt, response.Headers.RetryAfter);
-                        Log(string.Format(CultureInfo.InvariantCulture, "retrying {0} in {1} ({2} of {3})", method, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
-                        response.Dispose();
-                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-                        continue;
+                        bool full = ErrorAnswer.SaysStorageFull(response.StatusCode, await ErrorAnswer.BodyAsync(response).ConfigureAwait(false));
+                        if (!full && WithinDeadline(total, wait))
+                        {
+                            Log(string.Format(CultureInfo.InvariantCulture, "retrying {0} in {1} ({2} of {3})", method, Seconds.Format(wait), attempt + 1, _settings.MaximumRetryCount));
+                            response.Dispose();
+                            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+
+                        Log(full
+                            ? "not retrying: the registry says its storage is full"
+                            : "not retrying: the request's deadline (" + Seconds.Format(_settings.Deadline) + ") would pass" + Attempts(attempt, total));
                     }
 
                     return response;
                 }
             }
         }
+
+        /// <summary>
+        /// Reads what the caller will read of the body while the attempt's watchdog still runs: an error's body up to
+        /// <see cref="ErrorAnswer.MaximumBody"/>, and a success's whole body (at most <see cref="MaximumBufferedBody"/>)
+        /// when the caller asked for it buffered. A HEAD's answer has no body to read.
+        /// </summary>
+        private static async Task SettleBodyAsync(HttpResponseMessage response, HttpCompletionOption completion, Watchdog watchdog)
+        {
+            bool error = (int)response.StatusCode >= 300;
+            if (response.Content == null || response.RequestMessage?.Method == HttpMethod.Head || (!error && completion == HttpCompletionOption.ResponseHeadersRead))
+            {
+                return;
+            }
+
+            int most = error ? ErrorAnswer.MaximumBody : MaximumBufferedBody;
+            var body = new MemoryStream();
+            using (Stream stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
+            {
+                var buffer = new byte[Math.Min(most, 1 << 16)];
+                int n;
+                while (body.Length < most && (n = await stream.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, most - body.Length), watchdog.Token).ConfigureAwait(false)) > 0)
+                {
+                    body.Write(buffer, 0, n);
+                    watchdog.Kick();
+                }
+
+                if (!error && body.Length == most && await stream.ReadAsync(buffer, 0, 1, watchdog.Token).ConfigureAwait(false) > 0)
+                {
+                    throw new RegistryException(
+                        RegistryFailure.ProtocolError,
+                        "The answer to " + response.RequestMessage?.Method + " " + RedactedUrl.Of(response.RequestMessage?.RequestUri) + " is larger than " + (MaximumBufferedBody >> 20) + " MiB, more than any registry document.");
+                }
+            }
+
+            // An error body past the limit is cut there: the connection is closed, not read to the end.
+            var buffered = new ByteArrayContent(body.ToArray());
+            foreach (var header in response.Content.Headers)
+            {
+                if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    buffered.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
+            }
+
+            response.Content.Dispose();
+            response.Content = buffered;
+        }
+
+        private bool WithinDeadline(Stopwatch total, TimeSpan wait) => total.Elapsed + wait < _settings.Deadline;
+
+        /// <summary>" (3 attempts in 201 s)" after more than one attempt.</summary>
+        private static string Attempts(int attempt, Stopwatch total) =>
+            attempt == 0 ? string.Empty : string.Format(CultureInfo.InvariantCulture, " ({0} attempts in {1})", attempt + 1, Seconds.Format(TimeSpan.FromSeconds(Math.Round(total.Elapsed.TotalSeconds))));
 
         public void Dispose() => _http.Dispose();
 

@@ -7,16 +7,39 @@ namespace StreamLayer.Registry.Http
     /// <summary>The headers of a registry's answer that the protocol reads: Location, Range, Docker-Content-Digest.</summary>
     internal static class ResponseHeaders
     {
-        /// <summary>The answer's Location as an absolute URL (a relative one is relative to the request), or null.</summary>
+        /// <summary>
+        /// The answer's Location as an absolute URL (a relative one is relative to the request), or null. One that is
+        /// not http or https (file://, say) is refused: nothing but the network is ever reached from an answer.
+        /// </summary>
         public static Uri Location(HttpResponseMessage response)
         {
             Uri location = response.Headers.Location;
-            if (location == null || location.IsAbsoluteUri)
+            if (location == null)
             {
-                return location;
+                return null;
             }
 
-            return new Uri(response.RequestMessage.RequestUri, location);
+            if (!location.IsAbsoluteUri)
+            {
+                location = new Uri(response.RequestMessage.RequestUri, location);
+            }
+
+            if (location.Scheme != Uri.UriSchemeHttp && location.Scheme != Uri.UriSchemeHttps)
+            {
+                string method = response.RequestMessage?.Method.Method;
+                string url = RedactedUrl.Of(response.RequestMessage?.RequestUri);
+                throw new RegistryException(
+                    RegistryFailure.LocationInvalid,
+                    "The registry answered " + method + " " + url + " with " + (int)response.StatusCode + " " + response.ReasonPhrase
+                    + " and a Location whose scheme is '" + location.Scheme + "'. Only http and https Locations are followed; the registry or a proxy in front of it is misconfigured.")
+                {
+                    StatusCode = response.StatusCode,
+                    Method = method,
+                    Url = url,
+                };
+            }
+
+            return location;
         }
 
         /// <summary>A header's values joined with commas, or null when the answer has none.</summary>

@@ -15,6 +15,9 @@ namespace StreamLayer.Registry.Http
 
         public TimeSpan MaximumRetryAfter { get; set; }
 
+        /// <summary>How long one request may go on with its retries: no retry (nor its wait) starts past it.</summary>
+        public TimeSpan Deadline { get; set; } = TimeSpan.MaxValue;
+
         /// <summary>Receives one line per attempt (method, redacted URL, status, time) and per retry; null for none.</summary>
         public Action<string> Log { get; set; }
     }

@@ -1,5 +1,4 @@
 using System.Net.Http;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Blobs;
@@ -21,7 +20,7 @@ namespace StreamLayer.Registry.Images
 
             return bytes != null
                 && Sha256Digest.Of(bytes) == digest
-                && JsonValue.TryParse(Encoding.UTF8.GetString(bytes), out JsonValue config)
+                && JsonValue.TryParse(bytes, out JsonValue config)
                 && config.Kind == JsonKind.Object
                 ? config
                 : null;

@@ -45,7 +45,7 @@ namespace StreamLayer.Registry.Images
 
                 byte[] bytes = await CappedContent.ReadAsync(response.Content, CappedContent.ManifestLimit, cancellationToken).ConfigureAwait(false)
                     ?? throw new ImageException(ImageFailure.BaseImageInvalid, client.Repository.Name + ":" + reference + " is over " + (CappedContent.ManifestLimit >> 20) + " MiB, more than a manifest may be.");
-                if (!JsonValue.TryParse(System.Text.Encoding.UTF8.GetString(bytes), out JsonValue json) || json.Kind != JsonKind.Object)
+                if (!JsonValue.TryParse(bytes, out JsonValue json) || json.Kind != JsonKind.Object)
                 {
                     throw new ImageException(ImageFailure.BaseImageInvalid, client.Repository.Name + ":" + reference + " is not a JSON manifest.");
                 }

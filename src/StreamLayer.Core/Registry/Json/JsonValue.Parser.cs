@@ -1,235 +1,156 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace StreamLayer.Registry.Json
 {
-    /// <summary>Reading JSON text (RFC 8259, nesting at most 256 deep); numbers keep the text they were written with.</summary>
+    /// <summary>
+    /// Reading JSON strictly (RFC 8259) with System.Text.Json's reader: numbers as the grammar allows them (no
+    /// leading zeros, no "1."), strings that are valid UTF-8 and UTF-16 (no lone surrogates), no comments or
+    /// trailing commas, nesting at most 256 deep, and no member name twice in one object, so that what is read is
+    /// exactly the document the registry stored. Numbers keep the text they were written with.
+    /// </summary>
     internal sealed partial class JsonValue
     {
-        private sealed class Parser
+        private static readonly UTF8Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        private static readonly JsonReaderOptions s_options = new JsonReaderOptions
         {
-            private readonly string _text;
-            private int _position;
+            MaxDepth = 256,
+            CommentHandling = JsonCommentHandling.Disallow,
+            AllowTrailingCommas = false,
+        };
 
-            public Parser(string text) => _text = text ?? throw new ArgumentNullException(nameof(text));
-
-            public JsonValue ParseDocument()
+        private static JsonValue ParseUtf8(byte[] utf8)
+        {
+            if (utf8 == null)
             {
-                JsonValue value = ParseValue(0);
-                SkipWhitespace();
-                if (_position != _text.Length)
+                throw new ArgumentNullException(nameof(utf8));
+            }
+
+            // A byte order mark is not JSON, but editors write one into config files.
+            int start = utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF ? 3 : 0;
+            var reader = new Utf8JsonReader(new ReadOnlySpan<byte>(utf8, start, utf8.Length - start), s_options);
+            try
+            {
+                if (!reader.Read())
                 {
-                    throw Error("unexpected text after the JSON value");
+                    throw Error(ref reader, "there is no JSON value");
+                }
+
+                JsonValue value = ReadValue(ref reader);
+                if (reader.Read())
+                {
+                    throw Error(ref reader, "unexpected text after the JSON value");
                 }
 
                 return value;
             }
-
-            private JsonValue ParseValue(int depth)
+            catch (Syntax e)
             {
-                if (depth > 256)
+                throw new FormatException("Invalid JSON at " + Where(utf8, start, e.Offset) + ": " + e.Message + ".");
+            }
+            catch (JsonException e)
+            {
+                string where = e.LineNumber.HasValue
+                    ? "line " + (e.LineNumber.Value + 1) + ", column " + (e.BytePositionInLine.GetValueOrDefault() + 1)
+                    : Where(utf8, start, reader.TokenStartIndex);
+                throw new FormatException("Invalid JSON at " + where + ": " + FirstSentence(e.Message) + ".", e);
+            }
+            catch (InvalidOperationException e)
+            {
+                // GetString on a string that is not valid UTF-8, or whose escapes make a lone surrogate.
+                throw new FormatException("Invalid JSON at " + Where(utf8, start, reader.TokenStartIndex) + ": a string is not valid Unicode (" + FirstSentence(e.Message) + ").", e);
+            }
+        }
+
+        /// <summary>"line L, column C" (from 1, columns in bytes) of a byte offset of the text after <paramref name="start"/>.</summary>
+        private static string Where(byte[] utf8, int start, long offset)
+        {
+            int line = 1;
+            long column = 1;
+            for (long i = start; i < start + offset && i < utf8.Length; i++)
+            {
+                if (utf8[i] == (byte)'\n')
                 {
-                    throw Error("nesting is too deep");
+                    line++;
+                    column = 1;
                 }
-
-                SkipWhitespace();
-                if (_position >= _text.Length)
+                else
                 {
-                    throw Error("unexpected end");
-                }
-
-                char c = _text[_position];
-                switch (c)
-                {
-                    case '{': return ParseObject(depth);
-                    case '[': return ParseArray(depth);
-                    case '"': return new JsonValue(JsonKind.String, ParseString());
-                    case 't': Expect("true"); return From(true);
-                    case 'f': Expect("false"); return From(false);
-                    case 'n': Expect("null"); return Null;
-                    default:
-                        if (c == '-' || (c >= '0' && c <= '9'))
-                        {
-                            return ParseNumber();
-                        }
-
-                        throw Error("unexpected character '" + c + "'");
+                    column++;
                 }
             }
 
-            private JsonValue ParseObject(int depth)
+            return "line " + line + ", column " + column;
+        }
+
+        private static string FirstSentence(string message)
+        {
+            int end = message.IndexOf(". ", StringComparison.Ordinal);
+            return (end < 0 ? message : message.Substring(0, end)).TrimEnd('.');
+        }
+
+        private static JsonValue ReadValue(ref Utf8JsonReader reader)
+        {
+            switch (reader.TokenType)
             {
-                _position++;
-                JsonValue result = NewObject();
-                SkipWhitespace();
-                if (Peek() == '}')
+                case JsonTokenType.StartObject:
+                    return ReadObject(ref reader);
+                case JsonTokenType.StartArray:
+                    JsonValue array = NewArray();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        array.Add(ReadValue(ref reader));
+                    }
+
+                    return array;
+                case JsonTokenType.String:
+                    return new JsonValue(JsonKind.String, reader.GetString());
+                case JsonTokenType.Number:
+                    return new JsonValue(JsonKind.Number, Encoding.UTF8.GetString(reader.ValueSpan.ToArray()));
+                case JsonTokenType.True:
+                    return From(true);
+                case JsonTokenType.False:
+                    return From(false);
+                case JsonTokenType.Null:
+                    return Null;
+                default:
+                    throw Error(ref reader, "unexpected " + reader.TokenType);
+            }
+        }
+
+        private static JsonValue ReadObject(ref Utf8JsonReader reader)
+        {
+            JsonValue result = NewObject();
+            List<KeyValuePair<string, JsonValue>> members = result.ObjectMembers();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                string name = reader.GetString();
+                if (!names.Add(name))
                 {
-                    _position++;
-                    return result;
+                    // Readers disagree on which of the two counts (Go's takes the last), so neither is taken.
+                    throw Error(ref reader, "the member \"" + name + "\" appears twice in one object");
                 }
 
-                while (true)
-                {
-                    SkipWhitespace();
-                    if (Peek() != '"')
-                    {
-                        throw Error("expected a member name");
-                    }
-
-                    string name = ParseString();
-                    SkipWhitespace();
-                    if (Peek() != ':')
-                    {
-                        throw Error("expected ':'");
-                    }
-
-                    _position++;
-                    result.ObjectMembers().Add(new KeyValuePair<string, JsonValue>(name, ParseValue(depth + 1)));
-                    SkipWhitespace();
-                    char next = Peek();
-                    _position++;
-                    if (next == '}')
-                    {
-                        return result;
-                    }
-
-                    if (next != ',')
-                    {
-                        throw Error("expected ',' or '}'");
-                    }
-                }
+                reader.Read();
+                members.Add(new KeyValuePair<string, JsonValue>(name, ReadValue(ref reader)));
             }
 
-            private JsonValue ParseArray(int depth)
-            {
-                _position++;
-                JsonValue result = NewArray();
-                SkipWhitespace();
-                if (Peek() == ']')
-                {
-                    _position++;
-                    return result;
-                }
+            return result;
+        }
 
-                while (true)
-                {
-                    result.Add(ParseValue(depth + 1));
-                    SkipWhitespace();
-                    char next = Peek();
-                    _position++;
-                    if (next == ']')
-                    {
-                        return result;
-                    }
+        private static Syntax Error(ref Utf8JsonReader reader, string what) => new Syntax(reader.TokenStartIndex, what);
 
-                    if (next != ',')
-                    {
-                        throw Error("expected ',' or ']'");
-                    }
-                }
-            }
+        /// <summary>A rule of this reader broken (a duplicate member), at a byte offset; reported as a <see cref="FormatException"/>.</summary>
+        private sealed class Syntax : Exception
+        {
+            public Syntax(long offset, string what)
+                : base(what) => Offset = offset;
 
-            private string ParseString()
-            {
-                _position++;
-                var builder = new StringBuilder();
-                while (true)
-                {
-                    if (_position >= _text.Length)
-                    {
-                        throw Error("unterminated string");
-                    }
-
-                    char c = _text[_position++];
-                    if (c == '"')
-                    {
-                        return builder.ToString();
-                    }
-
-                    if (c < 0x20)
-                    {
-                        throw Error("control character in a string");
-                    }
-
-                    if (c != '\\')
-                    {
-                        builder.Append(c);
-                        continue;
-                    }
-
-                    char escape = Peek();
-                    _position++;
-                    switch (escape)
-                    {
-                        case '"': builder.Append('"'); break;
-                        case '\\': builder.Append('\\'); break;
-                        case '/': builder.Append('/'); break;
-                        case 'b': builder.Append('\b'); break;
-                        case 'f': builder.Append('\f'); break;
-                        case 'n': builder.Append('\n'); break;
-                        case 'r': builder.Append('\r'); break;
-                        case 't': builder.Append('\t'); break;
-                        case 'u':
-                            if (_position + 4 > _text.Length || !int.TryParse(_text.Substring(_position, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int code))
-                            {
-                                throw Error("bad \\u escape");
-                            }
-
-                            builder.Append((char)code);
-                            _position += 4;
-                            break;
-                        default:
-                            throw Error("bad escape");
-                    }
-                }
-            }
-
-            private JsonValue ParseNumber()
-            {
-                int start = _position;
-                if (Peek() == '-')
-                {
-                    _position++;
-                }
-
-                while (_position < _text.Length && "0123456789.eE+-".IndexOf(_text[_position]) >= 0)
-                {
-                    _position++;
-                }
-
-                string number = _text.Substring(start, _position - start);
-                if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-                {
-                    throw Error("bad number '" + number + "'");
-                }
-
-                return new JsonValue(JsonKind.Number, number);
-            }
-
-            private void Expect(string word)
-            {
-                if (string.CompareOrdinal(_text, _position, word, 0, word.Length) != 0)
-                {
-                    throw Error("unexpected text");
-                }
-
-                _position += word.Length;
-            }
-
-            private char Peek() => _position < _text.Length ? _text[_position] : '\0';
-
-            private void SkipWhitespace()
-            {
-                while (_position < _text.Length && (_text[_position] == ' ' || _text[_position] == '\t' || _text[_position] == '\n' || _text[_position] == '\r'))
-                {
-                    _position++;
-                }
-            }
-
-            private FormatException Error(string what) =>
-                new FormatException("Invalid JSON at character " + _position.ToString(CultureInfo.InvariantCulture) + ": " + what + ".");
+            public long Offset { get; }
         }
     }
 }

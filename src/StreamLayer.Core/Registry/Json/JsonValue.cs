@@ -7,8 +7,10 @@ namespace StreamLayer.Registry.Json
 {
     /// <summary>
     /// A JSON value that keeps object members in their order and numbers as written, so a document read and
-    /// written again keeps every field it had. netstandard2.0 has no JSON DOM, and image manifests and configs
-    /// need exact, stable bytes, so this small one is ours.
+    /// written again keeps every field it had. Reading is System.Text.Json's strict reader (see the Parser part);
+    /// writing is this class's own, because image configs and manifests need exactly the bytes Go's encoder
+    /// writes (it escapes &lt;, &gt; and &amp;, and nothing else beyond what JSON requires), which
+    /// Utf8JsonWriter's encoders do not give.
     /// </summary>
     internal sealed partial class JsonValue
     {
@@ -96,13 +98,34 @@ namespace StreamLayer.Registry.Json
             return this;
         }
 
-        public static JsonValue Parse(string text) => new Parser(text).ParseDocument();
+        /// <summary>Parses JSON text strictly; throws <see cref="FormatException"/> saying what is wrong.</summary>
+        public static JsonValue Parse(string text)
+        {
+            byte[] utf8;
+            try
+            {
+                utf8 = s_strictUtf8.GetBytes(text ?? throw new ArgumentNullException(nameof(text)));
+            }
+            catch (EncoderFallbackException e)
+            {
+                throw new FormatException("Invalid JSON: the text holds a lone surrogate.", e);
+            }
 
-        public static bool TryParse(string text, out JsonValue value)
+            return ParseUtf8(utf8);
+        }
+
+        /// <summary>Parses JSON as the bytes a server sent (UTF-8) strictly; throws <see cref="FormatException"/>.</summary>
+        public static JsonValue Parse(byte[] utf8) => ParseUtf8(utf8);
+
+        public static bool TryParse(string text, out JsonValue value) => TryParse(() => Parse(text), out value);
+
+        public static bool TryParse(byte[] utf8, out JsonValue value) => TryParse(() => Parse(utf8), out value);
+
+        private static bool TryParse(Func<JsonValue> parse, out JsonValue value)
         {
             try
             {
-                value = Parse(text);
+                value = parse();
                 return true;
             }
             catch (FormatException)

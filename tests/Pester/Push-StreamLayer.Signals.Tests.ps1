@@ -1,0 +1,129 @@
+# Signals and interruptions: SIGTERM handled like Ctrl+C (the upload session deleted, then the process ends),
+# Ctrl+C after progress has started removes a partial -OutFile, and a FIFO with no writer (a blocking open) or
+# a stalled writer (a blocking read) can be stopped.
+BeforeAll {
+    Import-Module $env:STREAMLAYER_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestRegistry.psm1') -Force
+
+    $script:work = New-TestDirectory
+    $script:tar = (New-TestTar -Path (Join-Path $work 'layer.tar') -SizeKiB 2000 -Seed 71).FullName
+    $script:registry = Start-TestRegistry
+    $script:repoCount = 0
+    function script:New-RepositoryName { "signals/case$((++$script:repoCount))" }
+
+    # Waits (bounded, a hang guard) until the registry holds an upload session for the repository.
+    function script:Wait-UploadSession([string] $Repository) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (@(Get-UploadSessions -Registry $registry -Repository $Repository).Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        @(Get-UploadSessions -Registry $registry -Repository $Repository).Count | Should -Be 1 -Because 'the push was under way'
+    }
+
+    # Starts a command in a runspace of this process; the caller stops it.
+    function script:Start-Runspace([scriptblock] $Script, [object[]] $ArgumentList) {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript($Script)
+        foreach ($a in $ArgumentList) { $null = $ps.AddArgument($a) }
+        [pscustomobject]@{ Shell = $ps; Async = $ps.BeginInvoke() }
+    }
+
+    function script:Stop-Runspace($Run) {
+        $stop = $Run.Shell.BeginStop($null, $null)
+        # A hang guard, not a timing requirement: these commands only end by being stopped.
+        $stop.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60))
+    }
+}
+
+AfterAll {
+    if ($script:registry) { Stop-TestRegistry $script:registry }
+    Remove-Item -Recurse -Force $script:work -ErrorAction Ignore
+}
+
+Describe 'SIGTERM' {
+    It 'during a <Mode> push deletes the upload session, and the process still ends' -ForEach @(@{ Mode = 'Stream' }, @{ Mode = 'Chunked' }) {
+        $repository = New-RepositoryName
+        $hostPath = (Get-Process -Id $PID).Path
+        $first = [Environment]::GetCommandLineArgs()[0]
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        # The input gives the first 256 KiB, then stalls for ten minutes: the signal comes mid-upload.
+        $command = "Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
+            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$tar', 256KB, 600000)) -Repository '$($registry.Host)/$repository' -UploadMode $Mode -ChunkSize 64KB"
+        $start = [Diagnostics.ProcessStartInfo]::new($hostPath)
+        if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($start)
+        try {
+            Wait-UploadSession $repository
+            & kill -s TERM $process.Id
+            # A hang guard: the process must end by itself after its cleanup.
+            $process.WaitForExit(60000) | Should -BeTrue -Because 'SIGTERM still ends the process'
+            @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the upload session was deleted before the process ended'
+            Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_layers") | Should -BeFalse
+        }
+        finally { if (-not $process.HasExited) { $process.Kill() } }
+    }
+}
+
+Describe 'Ctrl+C' {
+    It 'after progress has started removes the partial -OutFile of Get-LayerDigest' {
+        $blob = Join-Path $work 'stopped.gz'
+        $run = Start-Runspace -Script {
+            param($module, $blob)
+            Import-Module $module
+            $ProgressPreference = 'Continue'
+            Get-LayerDigest -InputStream ([TestInputStream]::new($null, 65536, 1)) -OutFile $blob
+        } -ArgumentList $env:STREAMLAYER_MODULE, $blob
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($run.Shell.Streams.Progress.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $run.Shell.Streams.Progress.Count | Should -BeGreaterThan 0 -Because 'progress was being written when the stop came'
+            Test-Path $blob | Should -BeTrue
+
+            Stop-Runspace $run | Should -BeTrue
+            $run.Shell.InvocationStateInfo.State | Should -Be 'Stopped'
+            Test-Path $blob | Should -BeFalse -Because 'the partial file was removed'
+        }
+        finally { $run.Shell.Dispose() }
+    }
+
+    It 'stops Get-LayerDigest -Path on a FIFO that no writer opens (a blocking open)' {
+        $fifo = Join-Path $work 'no-writer.fifo'
+        & mkfifo $fifo
+        $run = Start-Runspace -Script { param($module, $fifo) Import-Module $module; Get-LayerDigest -Path $fifo } -ArgumentList $env:STREAMLAYER_MODULE, $fifo
+        try {
+            Start-Sleep -Seconds 1
+            $run.Async.IsCompleted | Should -BeFalse -Because 'the open waits for a writer'
+            Stop-Runspace $run | Should -BeTrue -Because 'Ctrl+C stops a command blocked in open'
+            $run.Shell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            # Whatever happened, let a reader still blocked in open go (opening the write side wakes it).
+            $writer = Start-Job { param($f) [IO.File]::OpenWrite($f).Dispose() } -ArgumentList $fifo
+            $null = Wait-Job $writer -Timeout 10; Remove-Job $writer -Force
+            $run.Shell.Dispose()
+        }
+    }
+
+    It 'stops Push-StreamLayer -Path on a FIFO whose writer stalls (a blocking read), deleting the upload session' {
+        $fifo = Join-Path $work 'stalled.fifo'
+        & mkfifo $fifo
+        # The writer sends the first 64 KiB of the tar, then holds the FIFO open without writing.
+        $start = [Diagnostics.ProcessStartInfo]::new('bash')
+        foreach ($a in '-c', 'exec 3>"$1"; head -c 65536 "$2" >&3; sleep 600', '_', $fifo, $tar) { $start.ArgumentList.Add($a) }
+        $writer = [Diagnostics.Process]::Start($start)
+        $repository = New-RepositoryName
+        $run = Start-Runspace -Script { param($module, $fifo, $target) Import-Module $module; Push-StreamLayer -Path $fifo -Repository $target } -ArgumentList $env:STREAMLAYER_MODULE, $fifo, "$($registry.Host)/$repository"
+        try {
+            Wait-UploadSession $repository
+            Stop-Runspace $run | Should -BeTrue -Because 'Ctrl+C stops a command blocked in read'
+            $run.Shell.InvocationStateInfo.State | Should -Be 'Stopped'
+            @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the upload session was deleted'
+        }
+        finally {
+            if (-not $writer.HasExited) { $writer.Kill($true) }
+            $run.Shell.Dispose()
+        }
+    }
+}
