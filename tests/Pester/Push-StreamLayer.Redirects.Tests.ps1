@@ -62,9 +62,10 @@ Describe 'Push-StreamLayer follows redirects to blob storage' {
             @{ Method = 'HEAD'; PathContains = '/blobs/sha256:'; Action = 'redirect'; Location = $storage.Url; Times = 0 }
             @{ Method = 'GET'; PathContains = '/blobs/sha256:'; Action = 'redirect'; Location = $storage.Url; Times = 0 }
         )
-        $layer = Invoke-RedirectedPush $repository @{ UploadMode = $Mode; ChunkSize = 1MB; Tag = 'v1' }
+        $image = Invoke-RedirectedPush $repository @{ UploadMode = $Mode; ChunkSize = 1MB; Tag = 'v1' }
 
-        Assert-Pushed $layer $repository
+        $image | Should -BeOfType ([StreamLayer.PushedImage]) -Because "$image"
+        Assert-Pushed $image.Layers[-1] $repository
         @(Get-ProxyLog $front | Where-Object { $_.Method -eq 'HEAD' -and $_.Status -eq 307 }).Count | Should -BeGreaterOrEqual 1
         $seen = Assert-NoAuthorizationElsewhere
         @($seen | Where-Object { $_.Method -eq 'HEAD' -and $_.Status -eq 200 }).Count | Should -BeGreaterOrEqual 1 -Because 'the blob was confirmed at the storage host'

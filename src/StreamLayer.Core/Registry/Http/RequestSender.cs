@@ -67,6 +67,9 @@ namespace StreamLayer.Registry.Http
                     {
                         // Headers first, always: a body is then read under this attempt's watchdog, and only so far.
                         response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, watchdog.Token).ConfigureAwait(false);
+
+                        // What reads the answer (a HEAD has no body, a relative Location, an error's URL) asks the request it answers.
+                        response.RequestMessage = response.RequestMessage ?? request;
                         await SettleBodyAsync(response, completion, watchdog).ConfigureAwait(false);
                     }
                     catch (RegistryException)
