@@ -37,11 +37,14 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
-        public void LeavesOrdinaryWordsAloneForAVeryShortSecret()
+        public void ScrubsAVeryShortSecretWhereItStandsAloneAndLeavesWordsThatHoldItWhole()
         {
             var secrets = new Secrets();
-            secrets.Add("a");
-            Assert.Equal("a registry answer", secrets.Scrub("a registry answer"));
+            secrets.AddPassword("bob", "pw1");
+            Assert.Equal("grant_type=password&password=***&username=bob", secrets.Scrub("grant_type=password&password=pw1&username=bob"));
+            Assert.Equal("{\"password\":\"***\"}", secrets.Scrub("{\"password\":\"pw1\"}"));
+            Assert.Equal("pw12 and apw1 stay", secrets.Scrub("pw12 and apw1 stay"));
+            Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:pw1")), secrets.Scrub("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("bob:pw1"))));
         }
     }
 }

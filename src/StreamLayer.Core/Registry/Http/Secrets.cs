@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace StreamLayer.Registry.Http
 {
@@ -16,16 +17,17 @@ namespace StreamLayer.Registry.Http
     {
         private const string PropertyKey = "StreamLayer.Secrets";
 
-        // Shorter secrets would blank out ordinary words; what they protect is guessed as easily.
-        private const int ShortestScrubbed = 4;
+        // Shorter forms are scrubbed only where they stand alone: anywhere, they would blank out parts of ordinary words.
+        private const int ShortestScrubbedAnywhere = 4;
 
         private readonly object _gate = new object();
         private string[] _forms = Array.Empty<string>();
+        private Regex[] _shortForms = Array.Empty<Regex>();
 
         /// <summary>Adds a secret: as it is, URL- and form-encoded, JSON-escaped, and in base64.</summary>
         public void Add(string secret)
         {
-            if (string.IsNullOrEmpty(secret) || secret.Length < ShortestScrubbed)
+            if (string.IsNullOrEmpty(secret))
             {
                 return;
             }
@@ -57,10 +59,14 @@ namespace StreamLayer.Registry.Http
                 return text;
             }
 
-            string[] forms = _forms;
-            foreach (string form in forms)
+            foreach (string form in _forms)
             {
                 text = text.Replace(form, "***");
+            }
+
+            foreach (Regex form in _shortForms)
+            {
+                text = form.Replace(text, "***");
             }
 
             return text;
@@ -89,8 +95,13 @@ namespace StreamLayer.Registry.Http
             lock (_gate)
             {
                 // Longest first, so that no shorter form cuts a longer one in half before it is replaced.
-                _forms = _forms.Concat(forms.Where(f => f.Length >= ShortestScrubbed)).Distinct(StringComparer.Ordinal)
+                _forms = _forms.Concat(forms.Where(f => f.Length >= ShortestScrubbedAnywhere)).Distinct(StringComparer.Ordinal)
                     .OrderByDescending(f => f.Length).ToArray();
+                _shortForms = _shortForms.Concat(forms
+                    .Where(f => f.Length > 0 && f.Length < ShortestScrubbedAnywhere)
+                    .Distinct(StringComparer.Ordinal)
+                    .Select(f => new Regex("(?<![\\p{L}\\p{N}])" + Regex.Escape(f) + "(?![\\p{L}\\p{N}])", RegexOptions.CultureInvariant)))
+                    .ToArray();
             }
         }
     }
