@@ -50,14 +50,20 @@ function Read-MarkdownHelp {
     foreach ($item in Split-Items $sections['SYNTAX']) { $page.SyntaxSets.Add(($item.Title -replace '\s*\(Default\)\s*$', '')) }
 
     foreach ($item in Split-Items $sections['EXAMPLES']) {
-        $code = [Collections.Generic.List[string]]::new()
+        $blocks = [Collections.Generic.List[string]]::new()
+        $block = [Collections.Generic.List[string]]::new()
         $remarks = [Collections.Generic.List[string]]::new()
         $inCode = $false
         foreach ($line in $item.Lines) {
-            if ($line -match '^```') { $inCode = -not $inCode; continue }
-            if ($inCode) { $code.Add($line) } else { $remarks.Add($line) }
+            if ($line -match '^```') {
+                if ($inCode) { $blocks.Add(($block -join "`n")); $block.Clear() }
+                $inCode = -not $inCode
+                continue
+            }
+            if ($inCode) { $block.Add($line) } else { $remarks.Add($line) }
         }
-        $page.Examples.Add([pscustomobject]@{ Title = $item.Title; Code = ($code -join "`n"); Remarks = $remarks })
+        # As PlatyPS does: the code and output blocks joined by an empty line, so the output stands apart.
+        $page.Examples.Add([pscustomobject]@{ Title = $item.Title; Code = ($blocks -join "`n`n"); Remarks = $remarks })
     }
 
     foreach ($item in Split-Items $sections['PARAMETERS']) {
@@ -227,7 +233,7 @@ function Write-MamlFile($Pages, [string] $File) {
             $w.WriteStartElement('examples', $command)
             foreach ($example in $page.Examples) {
                 $w.WriteStartElement('example', $command)
-                $w.WriteElementString('title', $maml, "-------------------------- $($example.Title) --------------------------")
+                $w.WriteElementString('title', $maml, (Format-ExampleTitle $example.Title))
                 $w.WriteElementString('code', $dev, $example.Code)
                 $w.WriteStartElement('remarks', $dev)
                 foreach ($paragraph in ConvertTo-Paragraphs $example.Remarks) { $w.WriteElementString('para', $maml, $paragraph) }
@@ -240,7 +246,9 @@ function Write-MamlFile($Pages, [string] $File) {
             foreach ($link in $page.Links) {
                 $w.WriteStartElement('navigationLink', $maml)
                 $w.WriteElementString('linkText', $maml, $link.Text)
-                $w.WriteElementString('uri', $maml, $link.Uri)
+                # As PlatyPS does: only an absolute URI is kept; a relative one (another page's .md) is for GitHub.
+                $absolute = $null
+                $w.WriteElementString('uri', $maml, $(if ([Uri]::TryCreate($link.Uri, [UriKind]::Absolute, [ref] $absolute)) { $link.Uri } else { '' }))
                 $w.WriteEndElement()
             }
             $w.WriteEndElement()
@@ -251,6 +259,13 @@ function Write-MamlFile($Pages, [string] $File) {
         $w.WriteEndDocument()
     }
     finally { $w.Dispose() }
+}
+
+function Format-ExampleTitle([string] $Title) {
+    # PlatyPS's padding: dashes on both sides up to 64 characters, so the title line fits the console; none from 62 on.
+    if ([string]::IsNullOrWhiteSpace($Title) -or $Title.Length -ge 62) { return $Title }
+    $dashes = '-' * [Math]::Floor((64 - $Title.Length - 2) / 2)
+    "$dashes $Title $dashes"
 }
 
 function Write-Paragraphs($w, $maml, [string] $element, [string[]] $paragraphs) {
