@@ -28,6 +28,7 @@ namespace StreamLayer.Commands
         /// <summary>Where to write the index: [registry[:port]/]name.</summary>
         [Parameter(Mandatory = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(RegistryCompleter))]
         public string Repository { get; set; }
 
         /// <summary>The tags of the index; without any, the index is written by its digest only.</summary>

@@ -197,6 +197,7 @@ Describe 'Argument completion' {
             $all = (TabExpansion2 -inputScript 'Push-StreamLayer -Repository ' -cursorColumn 29).CompletionMatches.CompletionText
             @($all | Sort-Object) | Should -Be @('123.dkr.ecr.us-east-1.amazonaws.com/', 'docker.io/', 'quay.io/', 'registry.example.com/')
             (TabExpansion2 -inputScript 'Push-StreamLayer -Tag 1 -BaseImage reg' -cursorColumn 38).CompletionMatches.CompletionText | Should -Be 'registry.example.com/'
+            (TabExpansion2 -inputScript 'Push-ImageIndex -Repository quay' -cursorColumn 32).CompletionMatches.CompletionText | Should -Be 'quay.io/'
             '{"auths": [' | Set-Content $env:REGISTRY_AUTH_FILE
             (TabExpansion2 -inputScript 'Push-StreamLayer -Repository reg' -cursorColumn 32).CompletionMatches.CompletionText | Should -Be 'registry.example.com/' -Because 'a broken file is passed over'
         }
