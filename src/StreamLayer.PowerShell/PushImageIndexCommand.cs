@@ -25,8 +25,8 @@ namespace StreamLayer.Commands
         private readonly SortedDictionary<string, string> _annotations = new SortedDictionary<string, string>(StringComparer.Ordinal);
         private ImageReference _repository;
 
-        /// <summary>Where to write the index: [registry[:port]/]name.</summary>
-        [Parameter(Mandatory = true)]
+        /// <summary>Where to write the index: [registry[:port]/]name; the first positional parameter.</summary>
+        [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(RegistryCompleter))]
         public string Repository { get; set; }

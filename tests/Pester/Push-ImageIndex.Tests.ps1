@@ -120,6 +120,12 @@ Describe 'Push-ImageIndex of two platforms' {
         $swapped = $arm, $amd | Push-ImageIndex -Repository "$reg/app" -Tag 'swapped'
         $swapped.ManifestDigest | Should -Not -Be $index.ManifestDigest
     }
+
+    It 'takes -Repository as its first positional argument, as Push-StreamLayer takes it after -Path' {
+        $positional = $amd, $arm | Push-ImageIndex "$reg/app" -Tag 'positional'
+        $positional.ManifestDigest | Should -Be $index.ManifestDigest
+        $positional.Tags | Should -Be @('positional')
+    }
 }
 
 Describe 'Push-ImageIndex formats, annotations and references' {
