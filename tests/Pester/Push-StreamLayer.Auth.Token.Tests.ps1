@@ -217,6 +217,63 @@ Describe 'Push-StreamLayer to a registry with token auth' {
         Assert-TokenPushed $layer $repository
     }
 
+    It 'follows the token server''s <Status> redirect on its own host, credentials and all (<Grant>)' -ForEach @(
+        @{ Status = 302; Grant = 'basic'; Method = 'GET' }
+        @{ Status = 307; Grant = 'refresh_token'; Method = 'POST' }
+    ) {
+        Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ redirectStatus = $Status })
+        $options = @{ Credential = $credential }
+        if ($Grant -eq 'refresh_token') {
+            Set-DockerConfig $environment @{ auths = @{ $registry.Host = @{ auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('<token>:')); identitytoken = $identityToken } } }
+            $options = @{}
+        }
+        $repository = New-RepositoryName
+        $layer = Invoke-TokenPush $repository $options
+
+        @(Get-TokenServerLog $tokenServer | ForEach-Object { "$($_.Method) $($_.Grant) $($_.Status) $($_.Account)" }) |
+            Should -Be @("$Method redirect $Status ", "$Method $Grant 200 $user")
+        Set-TokenServerConfig $tokenServer $tokenConfig # the check reads the blob with a token of its own
+        Assert-TokenPushed $layer $repository
+    }
+
+    It 'sends no password to another host the token server redirects to: the token it gets there is anonymous' {
+        $elsewhere = ([uri]$tokenServer.Url).Port
+        Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ redirectStatus = 302; redirectTo = "http://localhost:$elsewhere/moved-token" })
+        $repository = New-RepositoryName
+        $caught = $null
+        try { Invoke-TokenPush $repository @{ Credential = $credential } } catch { $caught = $_ }
+
+        $caught | Should -Not -BeNullOrEmpty -Because 'an anonymous token does not grant push'
+        $requests = @(Get-TokenServerLog $tokenServer)
+        @($requests | Where-Object Grant -NE 'redirect' | ForEach-Object { "$($_.Grant) $($_.Account)" } | Select-Object -Unique) |
+            Should -Be @('anonymous ') -Because 'the Basic header stays with the realm''s own host'
+        "$caught" | Should -Not -Match ([regex]::Escape($password))
+    }
+
+    It 'does not carry an identity token to another host with a 307: RegistryRedirectNotFollowed' {
+        $elsewhere = ([uri]$tokenServer.Url).Port
+        Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ redirectStatus = 307; redirectTo = "http://localhost:$elsewhere/moved-token" })
+        Set-DockerConfig $environment @{ auths = @{ $registry.Host = @{ auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('<token>:')); identitytoken = $identityToken } } }
+        $repository = New-RepositoryName
+        $caught = $null
+        try { Invoke-TokenPush $repository } catch { $caught = $_ }
+
+        Assert-Refused $caught 'RegistryRedirectNotFollowed' $repository
+        $caught.Exception.Message | Should -Match 'another host, keeping the form that holds the identity token; it was not sent there'
+        @(Get-TokenServerLog $tokenServer | ForEach-Object { "$($_.Method) $($_.Grant)" }) | Should -Be @('POST redirect')
+    }
+
+    It 'gives up on a token server that redirects to itself, after five hops' {
+        Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ redirectStatus = 302; redirectTo = '/token' })
+        $repository = New-RepositoryName
+        $caught = $null
+        try { Invoke-TokenPush $repository @{ Credential = $credential } } catch { $caught = $_ }
+
+        Assert-Refused $caught 'RegistryProtocolError' $repository
+        $caught.Exception.Message | Should -Match 'after 5 redirects already; giving up'
+        @(Get-TokenServerLog $tokenServer).Count | Should -Be 6 -Because 'the first request and five hops'
+    }
+
     It 'reports a fresh token the registry cannot verify (invalid_token): RegistryTokenRejected, with that advice' {
         # A registry that trusts another certificate than the one the token server signs with: it refuses every token.
         $other = New-TestPki -Path (Join-Path $work 'other-pki')

@@ -51,6 +51,12 @@ namespace StreamLayer.TestServer
 
         /// <summary>When set, every token request is answered with this status and a JSON error that echoes the request: its Authorization, decoded, and its form.</summary>
         public int? EchoStatus { get; set; }
+
+        /// <summary>When set, /token answers every request with this redirect status (301, 302, 303, 307, 308) to <see cref="RedirectTo"/>, keeping the query.</summary>
+        public int? RedirectStatus { get; set; }
+
+        /// <summary>Where /token redirects: a path here or an absolute URL. /moved-token serves tokens as /token does; /token itself makes a loop.</summary>
+        public string RedirectTo { get; set; } = "/moved-token";
     }
 
     public sealed record TokenRequest(string Method, string Grant, string? Account, string Scopes, int Status, string Granted, string? Token);
@@ -100,7 +106,13 @@ namespace StreamLayer.TestServer
                 case "/__log":
                     await context.Response.WriteAsJsonAsync(_log.ToArray(), s_json);
                     return;
+                case "/token" when _config.RedirectStatus is int redirect:
+                    _log.Enqueue(new TokenRequest(request.Method, "redirect", null, "", redirect, "", null));
+                    context.Response.StatusCode = redirect;
+                    context.Response.Headers.Location = _config.RedirectTo + request.QueryString.Value;
+                    return;
                 case "/token":
+                case "/moved-token":
                     await TokenAsync(context);
                     return;
                 default:

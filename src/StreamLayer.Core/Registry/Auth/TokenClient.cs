@@ -96,11 +96,81 @@ namespace StreamLayer.Registry.Auth
             }
         }
 
+        /// <summary>
+        /// Sends the request to the realm, and on to each Location a redirect names (at most
+        /// <see cref="Redirect.MostHops"/>), as Go's client does for docker. Credentials stay with the realm's own
+        /// scheme, host and port: a hop elsewhere goes without the Basic header, and an identity token that a 307 or
+        /// 308 would carry elsewhere in the form is not sent at all.
+        /// </summary>
         private async Task<HttpResponseMessage> SendAsync(Uri realm, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
+        {
+            Redirect hop = null;
+            for (int hops = 0; ; hops++)
+            {
+                Redirect current = hop;
+                HttpResponseMessage response = await SendOnceAsync(
+                    realm,
+                    current?.Location ?? realm,
+                    () =>
+                    {
+                        HttpRequestMessage request = create();
+                        if (current != null)
+                        {
+                            current.ApplyTo(request);
+                            if (!SameOrigin(realm, current.Location))
+                            {
+                                request.Headers.Authorization = null;
+                            }
+                        }
+
+                        return request;
+                    },
+                    cancellationToken).ConfigureAwait(false);
+
+                Redirect next;
+                try
+                {
+                    next = Redirect.From(Step, response, hops, canResend: true);
+                    if (next != null && next.Method == null && response.RequestMessage?.Method == HttpMethod.Post && !SameOrigin(realm, next.Location))
+                    {
+                        throw new RegistryException(
+                            RegistryFailure.RedirectNotFollowed,
+                            Step + ": the token server " + RedactedUrl.Of(realm) + " answered " + (int)response.StatusCode + " to " + RedactedUrl.Of(next.Location)
+                            + ", another host, keeping the form that holds the identity token; it was not sent there.")
+                        {
+                            StatusCode = response.StatusCode,
+                            Method = response.RequestMessage.Method.Method,
+                            Url = RedactedUrl.Of(response.RequestMessage.RequestUri),
+                        };
+                    }
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+
+                if (next == null)
+                {
+                    return response;
+                }
+
+                _log(string.Format(CultureInfo.InvariantCulture, "the token server redirects ({0}) to {1}", (int)response.StatusCode, RedactedUrl.Of(next.Location)));
+                response.Dispose();
+                hop = next;
+            }
+        }
+
+        private static bool SameOrigin(Uri a, Uri b) =>
+            string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+            && a.Port == b.Port;
+
+        private async Task<HttpResponseMessage> SendOnceAsync(Uri realm, Uri target, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
         {
             try
             {
-                return await _connections.For(realm).SendAsync(
+                return await _connections.For(target).SendAsync(
                     Step,
                     _ =>
                     {
@@ -114,9 +184,10 @@ namespace StreamLayer.Registry.Auth
             }
             catch (RegistryException e) when (e.Failure == RegistryFailure.ConnectionFailed || e.Failure == RegistryFailure.Timeout)
             {
+                string where = target == realm ? string.Empty : " (redirected to " + RedactedUrl.Of(target) + ")";
                 throw new RegistryException(
                     RegistryFailure.TokenRealmUnreachable,
-                    "The registry sends clients to the token server " + RedactedUrl.Of(realm) + " for a token, and it cannot be reached: " + e.Message,
+                    "The registry sends clients to the token server " + RedactedUrl.Of(realm) + where + " for a token, and it cannot be reached: " + e.Message,
                     e)
                 { Method = e.Method, Url = e.Url };
             }
