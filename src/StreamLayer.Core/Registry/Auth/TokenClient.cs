@@ -130,7 +130,7 @@ namespace StreamLayer.Registry.Auth
                 Redirect next;
                 try
                 {
-                    next = Redirect.From(Step, response, hops, canResend: true);
+                    next = Redirect.From(Step, response, hops, canResend: true, server: "the token server");
                     if (next != null && next.Method == null && response.RequestMessage?.Method == HttpMethod.Post && !SameOrigin(realm, next.Location))
                     {
                         throw new RegistryException(

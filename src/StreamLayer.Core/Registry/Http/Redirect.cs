@@ -27,7 +27,8 @@ namespace StreamLayer.Registry.Http
         /// The redirect an answer asks for; null when it is not one. Throws when it cannot be followed: too many hops,
         /// or a body that cannot be sent again (<paramref name="canResend"/> false: a streamed body already sent).
         /// </summary>
-        public static Redirect From(string step, HttpResponseMessage response, int hopsSoFar, bool canResend)
+        /// <param name="server">Who answered, for the message: "the registry", "the token server".</param>
+        public static Redirect From(string step, HttpResponseMessage response, int hopsSoFar, bool canResend, string server = "the registry")
         {
             int status = (int)response.StatusCode;
             if ((status != 301 && status != 302 && status != 303 && status != 307 && status != 308) || response.Headers.Location == null)
@@ -38,7 +39,7 @@ namespace StreamLayer.Registry.Http
             Uri location = ResponseHeaders.Location(response);
             string method = response.RequestMessage?.Method.Method;
             string url = RedactedUrl.Of(response.RequestMessage?.RequestUri);
-            string said = step + ": the registry answered " + method + " " + url + " with " + status + " " + response.ReasonPhrase + " to " + RedactedUrl.Of(location);
+            string said = step + ": " + server + " answered " + method + " " + url + " with " + status + " " + response.ReasonPhrase + " to " + RedactedUrl.Of(location);
             if (hopsSoFar >= MostHops)
             {
                 throw new RegistryException(RegistryFailure.ProtocolError, said + ", after " + MostHops + " redirects already; giving up.")
