@@ -89,7 +89,7 @@ namespace StreamLayer.Commands
         {
             Run(() =>
             {
-                _repository = ParseRepository();
+                _repository = this.ParseRepository("index");
                 foreach (string tag in Tag ?? Array.Empty<string>())
                 {
                     try
@@ -200,32 +200,6 @@ namespace StreamLayer.Commands
             {
                 throw CommandFailure.Create(ImageFailure.IndexChildInvalid.ToString(), ErrorCategory.InvalidArgument, text, "'" + text + "' is not an image reference. " + e.Message);
             }
-        }
-
-        private ImageReference ParseRepository()
-        {
-            ImageReference repository;
-            string why = "-Repository names a repository, without a tag or digest; give tags with -Tag.";
-            try
-            {
-                repository = ImageReference.Parse(Repository);
-            }
-            catch (FormatException e)
-            {
-                repository = null;
-                why = e.Message;
-            }
-
-            if (repository == null || repository.Tag != null || repository.Digest != null)
-            {
-                throw CommandFailure.Create(
-                    ErrorIds.InvalidRepository,
-                    ErrorCategory.InvalidArgument,
-                    Repository,
-                    "'" + Repository + "' is not a repository name. " + why + " Examples: localhost:5000/app, registry.example.com/team/app.");
-            }
-
-            return repository;
         }
 
         private void Run(Action step)

@@ -3,7 +3,6 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.RegularExpressions;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Images;
@@ -149,7 +148,7 @@ namespace StreamLayer.Commands
             base.BeginProcessing();
             Run(() =>
             {
-                _repository = ParseRepository();
+                _repository = this.ParseRepository("layer");
                 _image = Tag != null ? NewImageBuild() : RefuseImageOptions();
                 _registryOptions = NewRegistryOptions();
                 _client = new RegistryClient(_repository, _registryOptions);
@@ -247,43 +246,6 @@ namespace StreamLayer.Commands
             _image?.Dispose();
         }
 
-        private ImageReference ParseRepository()
-        {
-            // Registries are named, not addressed: https://host/app is host/app, reached over https (or -PlainHttp).
-            Match url = Regex.Match(Repository, "^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$");
-            if (url.Success)
-            {
-                string name = url.Groups[2].Value.TrimEnd('/');
-                bool http = url.Groups[1].Value.Equals("http", StringComparison.OrdinalIgnoreCase);
-                throw InvalidRepository(
-                    "Leave out the scheme: -Repository " + name + "."
-                    + (http ? " For a registry that speaks plain http, add -PlainHttp." : " StreamLayer talks https to it (add -PlainHttp for http)."));
-            }
-
-            ImageReference repository;
-            try
-            {
-                repository = ImageReference.Parse(Repository);
-            }
-            catch (FormatException e)
-            {
-                throw InvalidRepository(e.Message);
-            }
-
-            if (repository.Digest != null)
-            {
-                throw InvalidRepository("-Repository names a repository, without a digest: the layer's digest is its name in the repository. Use -Repository " + Repository.Substring(0, Repository.IndexOf('@')) + ".");
-            }
-
-            if (repository.Tag != null)
-            {
-                string name = Repository.Substring(0, Repository.LastIndexOf(':'));
-                throw InvalidRepository("-Repository names a repository, without a tag. Give the tag apart: -Repository " + name + " -Tag '" + repository.Tag + "'.");
-            }
-
-            return repository;
-        }
-
         private RegistryOptions NewRegistryOptions()
         {
             // -ChunkSize alone asks for chunks; with -UploadMode Stream it sizes the chunks of a fallback.
@@ -379,11 +341,5 @@ namespace StreamLayer.Commands
 
             return ImageDocument.DefaultCreated.AddSeconds(seconds);
         }
-
-        private CommandFailure InvalidRepository(string why) => CommandFailure.Create(
-            ErrorIds.InvalidRepository,
-            ErrorCategory.InvalidArgument,
-            Repository,
-            "'" + Repository + "' is not a repository name. " + why + " Examples: localhost:5000/stream, registry.example.com/team/app, ubuntu.");
     }
 }

@@ -44,14 +44,20 @@ Describe 'No input at all' {
 }
 
 Describe '-Repository as users first type it' {
-    It 'refuses <Given> and shows <Fix>' -ForEach @(
-        @{ Given = 'https://registry.example.com/team/app'; Fix = '-Repository registry.example.com/team/app'; Also = '-PlainHttp' }
-        @{ Given = 'http://127.0.0.1:5000/app/'; Fix = '-Repository 127.0.0.1:5000/app'; Also = 'add -PlainHttp' }
-        @{ Given = 'registry.example.com/team/app:1.0'; Fix = "-Repository registry.example.com/team/app -Tag '1.0'"; Also = 'without a tag' }
-        @{ Given = "localhost:5000/app@sha256:$('a' * 64)"; Fix = '-Repository localhost:5000/app.'; Also = 'without a digest' }
+    It '<Command> refuses <Given> and shows <Fix>' -ForEach @(
+        foreach ($command in 'Push-StreamLayer', 'Push-ImageIndex') {
+            @{ Command = $command; Given = 'https://registry.example.com/team/app'; Fix = '-Repository registry.example.com/team/app'; Also = '-PlainHttp' }
+            @{ Command = $command; Given = 'http://127.0.0.1:5000/app/'; Fix = '-Repository 127.0.0.1:5000/app'; Also = 'add -PlainHttp' }
+            @{ Command = $command; Given = 'registry.example.com/team/app:1.0'; Fix = "-Repository registry.example.com/team/app -Tag '1.0'"; Also = 'without a tag' }
+            @{ Command = $command; Given = "localhost:5000/app@sha256:$('a' * 64)"; Fix = '-Repository localhost:5000/app.'; Also = 'without a digest' }
+        }
     ) {
         $caught = $null
-        try { Push-StreamLayer -Path $tarA -Repository $Given } catch { $caught = $_ }
+        try {
+            if ($Command -eq 'Push-StreamLayer') { Push-StreamLayer -Path $tarA -Repository $Given }
+            else { Push-ImageIndex -Repository $Given -Image "localhost:5000/app@sha256:$('b' * 64)" }
+        }
+        catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidRepository,*'
         $caught.Exception.Message | Should -BeLike "*$Fix*"
         $caught.Exception.Message | Should -BeLike "*$Also*"
