@@ -173,12 +173,10 @@ namespace StreamLayer.Registry
             CancellationToken cancellationToken,
             HttpCompletionOption completion)
         {
-            Redirect hop = null;
-            for (int hops = 0; ; hops++)
-            {
-                Redirect current = hop;
-                RequestSender sender = current == null ? _connections.Registry : _connections.For(current.Location);
-                HttpResponseMessage response = await sender.SendAsync(
+            return await Redirect.FollowAsync(
+                step,
+                "the registry",
+                current => (current == null ? _connections.Registry : _connections.For(current.Location)).SendAsync(
                     step,
                     watchdog =>
                     {
@@ -191,28 +189,9 @@ namespace StreamLayer.Registry
                     canRetry,
                     current == null || _authenticator.Covers(current.Location) ? _prepareAuthorization : null,
                     cancellationToken,
-                    completion).ConfigureAwait(false);
-
-                Redirect next;
-                try
-                {
-                    next = Redirect.From(step, response, hops, canResend());
-                }
-                catch
-                {
-                    response.Dispose();
-                    throw;
-                }
-
-                if (next == null)
-                {
-                    return response;
-                }
-
-                Log(string.Format(CultureInfo.InvariantCulture, "following the redirect ({0}) to {1}", (int)response.StatusCode, RedactedUrl.Of(next.Location)));
-                response.Dispose();
-                hop = next;
-            }
+                    completion),
+                canResend,
+                Log).ConfigureAwait(false);
         }
     }
 }

@@ -81,12 +81,7 @@ namespace StreamLayer.Registry.Auth
         }
 
         /// <summary>Whether a request to <paramref name="uri"/> may carry the registry's Authorization: same scheme, host and port.</summary>
-        public bool Covers(Uri uri) =>
-            uri != null
-            && uri.IsAbsoluteUri
-            && string.Equals(uri.Scheme, _origin.Scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(uri.Host, _origin.Host, StringComparison.OrdinalIgnoreCase)
-            && uri.Port == _origin.Port;
+        public bool Covers(Uri uri) => Redirect.SameOrigin(uri, _origin);
 
         /// <summary>Adds the current Authorization to a request for the registry; says what was sent.</summary>
         public SentAuthorization Apply(HttpRequestMessage request)

@@ -104,11 +104,10 @@ namespace StreamLayer.Registry.Auth
         /// </summary>
         private async Task<HttpResponseMessage> SendAsync(Uri realm, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
         {
-            Redirect hop = null;
-            for (int hops = 0; ; hops++)
-            {
-                Redirect current = hop;
-                HttpResponseMessage response = await SendOnceAsync(
+            return await Redirect.FollowAsync(
+                Step,
+                "the token server",
+                current => SendOnceAsync(
                     realm,
                     current?.Location ?? realm,
                     () =>
@@ -117,7 +116,7 @@ namespace StreamLayer.Registry.Auth
                         if (current != null)
                         {
                             current.ApplyTo(request);
-                            if (!SameOrigin(realm, current.Location))
+                            if (!Redirect.SameOrigin(realm, current.Location))
                             {
                                 request.Headers.Authorization = null;
                             }
@@ -125,13 +124,12 @@ namespace StreamLayer.Registry.Auth
 
                         return request;
                     },
-                    cancellationToken).ConfigureAwait(false);
-
-                Redirect next;
-                try
+                    cancellationToken),
+                () => true,
+                _log,
+                (response, next) =>
                 {
-                    next = Redirect.From(Step, response, hops, canResend: true, server: "the token server");
-                    if (next != null && next.Method == null && response.RequestMessage?.Method == HttpMethod.Post && !SameOrigin(realm, next.Location))
+                    if (next.Method == null && response.RequestMessage?.Method == HttpMethod.Post && !Redirect.SameOrigin(realm, next.Location))
                     {
                         throw new RegistryException(
                             RegistryFailure.RedirectNotFollowed,
@@ -143,28 +141,8 @@ namespace StreamLayer.Registry.Auth
                             Url = RedactedUrl.Of(response.RequestMessage.RequestUri),
                         };
                     }
-                }
-                catch
-                {
-                    response.Dispose();
-                    throw;
-                }
-
-                if (next == null)
-                {
-                    return response;
-                }
-
-                _log(string.Format(CultureInfo.InvariantCulture, "the token server redirects ({0}) to {1}", (int)response.StatusCode, RedactedUrl.Of(next.Location)));
-                response.Dispose();
-                hop = next;
-            }
+                }).ConfigureAwait(false);
         }
-
-        private static bool SameOrigin(Uri a, Uri b) =>
-            string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
-            && a.Port == b.Port;
 
         private async Task<HttpResponseMessage> SendOnceAsync(Uri realm, Uri target, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
         {

@@ -1,5 +1,7 @@
 using System;
+using System.Globalization;
 using System.Net.Http;
+using System.Threading.Tasks;
 
 namespace StreamLayer.Registry.Http
 {
@@ -28,7 +30,7 @@ namespace StreamLayer.Registry.Http
         /// or a body that cannot be sent again (<paramref name="canResend"/> false: a streamed body already sent).
         /// </summary>
         /// <param name="server">Who answered, for the message: "the registry", "the token server".</param>
-        public static Redirect From(string step, HttpResponseMessage response, int hopsSoFar, bool canResend, string server = "the registry")
+        public static Redirect From(string step, HttpResponseMessage response, int hopsSoFar, bool canResend, string server)
         {
             int status = (int)response.StatusCode;
             if ((status != 301 && status != 302 && status != 303 && status != 307 && status != 308) || response.Headers.Location == null)
@@ -65,6 +67,60 @@ namespace StreamLayer.Registry.Http
 
             return new Redirect(location, keepsMethod ? null : HttpMethod.Get);
         }
+
+        /// <summary>
+        /// Sends a request (<paramref name="send"/> with null), then again to each Location a redirect names
+        /// (<paramref name="send"/> with that hop), until an answer is no redirect; <see cref="From"/> decides
+        /// whether a hop can be followed, and <paramref name="vet"/> may refuse one more. Hops are logged.
+        /// </summary>
+        /// <param name="server">Who answers, for messages and the log: "the registry", "the token server".</param>
+        public static async Task<HttpResponseMessage> FollowAsync(
+            string step,
+            string server,
+            Func<Redirect, Task<HttpResponseMessage>> send,
+            Func<bool> canResend,
+            Action<string> log,
+            Action<HttpResponseMessage, Redirect> vet = null)
+        {
+            Redirect hop = null;
+            for (int hops = 0; ; hops++)
+            {
+                HttpResponseMessage response = await send(hop).ConfigureAwait(false);
+                Redirect next;
+                try
+                {
+                    next = From(step, response, hops, canResend(), server);
+                    if (next != null)
+                    {
+                        vet?.Invoke(response, next);
+                    }
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+
+                if (next == null)
+                {
+                    return response;
+                }
+
+                log(string.Format(CultureInfo.InvariantCulture, "{0} redirects ({1}) to {2}", server, (int)response.StatusCode, RedactedUrl.Of(next.Location)));
+                response.Dispose();
+                hop = next;
+            }
+        }
+
+        /// <summary>Whether two URLs have one origin (scheme, host and port), the reach of a server's credentials.</summary>
+        public static bool SameOrigin(Uri a, Uri b) =>
+            a != null
+            && b != null
+            && a.IsAbsoluteUri
+            && b.IsAbsoluteUri
+            && string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase)
+            && a.Port == b.Port;
 
         /// <summary>Points a request made afresh at this hop.</summary>
         public void ApplyTo(HttpRequestMessage request)
