@@ -113,8 +113,8 @@ function Install-TestTools {
     if ($isRoot -and (Get-Command apt-get -ErrorAction Ignore)) {
         Write-Host "Installing Debian packages: $($packages -join ' ')"
         $env:DEBIAN_FRONTEND = 'noninteractive'
-        Invoke-Native apt-get update -qq
-        Invoke-Native apt-get install -y -qq --no-install-recommends @packages
+        Invoke-Native apt-get update -qq | Write-Host
+        Invoke-Native apt-get install -y -qq --no-install-recommends @packages | Write-Host
         return
     }
     throw "This needs $($missing -join ', '). Install the Debian packages $($packages -join ' ') (as root: apt-get install $($packages -join ' '))."
@@ -195,8 +195,8 @@ function Invoke-MonoChecks {
         }
         Write-Host "Installing Debian packages: $($packages -join ' ')"
         $env:DEBIAN_FRONTEND = 'noninteractive'
-        Invoke-Native apt-get update -qq
-        Invoke-Native apt-get install -y -qq --no-install-recommends @packages
+        Invoke-Native apt-get update -qq | Write-Host
+        Invoke-Native apt-get install -y -qq --no-install-recommends @packages | Write-Host
     }
 
     Write-Host 'Mono checks (the .NET Framework code paths of the net472 build, on Mono)'
