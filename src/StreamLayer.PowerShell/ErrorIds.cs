@@ -54,8 +54,15 @@ namespace StreamLayer.Commands
         public const string InvalidTag = "InvalidTag";
         public const string InvalidBaseImage = "InvalidBaseImage";
 
-        // Image failures use the names of StreamLayer.Registry.ImageFailure: BaseImageNotFound, PlatformNotFound,
-        // BaseImageInvalid, FormatConflict, and for Push-ImageIndex IndexEmpty, IndexPlatformMissing,
-        // IndexPlatformDuplicate, IndexChildNotFound, IndexChildInvalid, IndexChildUnavailable.
+        public const string BaseImageNotFound = "BaseImageNotFound";
+        public const string PlatformNotFound = "PlatformNotFound";
+        public const string BaseImageInvalid = "BaseImageInvalid";
+        public const string FormatConflict = "FormatConflict";
+        public const string IndexEmpty = "IndexEmpty";
+        public const string IndexPlatformMissing = "IndexPlatformMissing";
+        public const string IndexPlatformDuplicate = "IndexPlatformDuplicate";
+        public const string IndexChildNotFound = "IndexChildNotFound";
+        public const string IndexChildInvalid = "IndexChildInvalid";
+        public const string IndexChildUnavailable = "IndexChildUnavailable";
     }
 }

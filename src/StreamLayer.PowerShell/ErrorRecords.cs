@@ -6,7 +6,8 @@ namespace StreamLayer.Commands
 {
     /// <summary>
     /// The one table from a failure to the error record a user sees: a stable id (see <see cref="ErrorIds"/>), a
-    /// category, a target, and where the core's words are not enough, a message in PowerShell's terms.
+    /// category, a target, and where the core's words are not enough, a message in PowerShell's terms. Every id a
+    /// cmdlet reports comes from here: the core and the cmdlets throw failures with a kind, never ids.
     /// </summary>
     internal static class ErrorRecords
     {
@@ -15,8 +16,6 @@ namespace StreamLayer.Commands
         {
             switch (error)
             {
-                case CommandFailure failure:
-                    return failure.Record;
                 case AggregateException aggregate when aggregate.InnerExceptions.Count == 1:
                     return For(aggregate.InnerException, target);
                 case LayerInputException input:
@@ -27,7 +26,7 @@ namespace StreamLayer.Commands
                     // Options that the input itself rules out, such as Docker media types for zstd input.
                     return new ErrorRecord(options, ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, null);
                 case ImageException image:
-                    return new ErrorRecord(image, image.Failure.ToString(), CategoryOf(image.Failure), target);
+                    return new ErrorRecord(image, IdOf(image.Failure), CategoryOf(image.Failure), image.Subject ?? target);
                 case RegistryException registry:
                     return new ErrorRecord(registry, IdOf(registry.Failure), CategoryOf(registry.Failure), target);
                 default:
@@ -37,27 +36,61 @@ namespace StreamLayer.Commands
 
         private static ErrorRecord ForInput(LayerInputException input)
         {
+            object target = input.Subject ?? input.Input;
             switch (input.Problem)
             {
                 case LayerInputProblem.Empty:
-                    return new ErrorRecord(input, ErrorIds.InputEmpty, ErrorCategory.InvalidData, input.Input);
+                    return new ErrorRecord(input, ErrorIds.InputEmpty, ErrorCategory.InvalidData, target);
                 case LayerInputProblem.Mixed:
                     return new ErrorRecord(input, ErrorIds.InputMixed, ErrorCategory.InvalidArgument, null);
                 case LayerInputProblem.ReadFailed:
-                    return new ErrorRecord(input, ErrorIds.InputReadFailed, ErrorCategory.ReadError, input.Input);
+                    return new ErrorRecord(input, ErrorIds.InputReadFailed, ErrorCategory.ReadError, target);
                 case LayerInputProblem.NotTar:
-                    return new ErrorRecord(input, ErrorIds.InputNotTar, ErrorCategory.InvalidData, input.Input);
+                    return new ErrorRecord(input, ErrorIds.InputNotTar, ErrorCategory.InvalidData, target);
                 case LayerInputProblem.NotReadable:
-                    return new ErrorRecord(input, ErrorIds.InputNotReadable, ErrorCategory.InvalidArgument, input.Input);
+                    return new ErrorRecord(input, ErrorIds.InputNotReadable, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.NotBytes:
+                    return new ErrorRecord(input, ErrorIds.InputNotBytes, ErrorCategory.InvalidType, target);
+                case LayerInputProblem.PathNotFound:
+                    // An ItemNotFoundException, as a missing path is everywhere in PowerShell, so scripts can catch it as one.
+                    return new ErrorRecord(new ItemNotFoundException(input.Message, input), ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, target);
+                case LayerInputProblem.PathNotFileSystem:
+                    return new ErrorRecord(input, ErrorIds.PathNotFound, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.PathIsDirectory:
+                    return new ErrorRecord(input, ErrorIds.PathIsDirectory, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.Missing:
+                    return new ErrorRecord(input, ErrorIds.InputMissing, ErrorCategory.InvalidArgument, null);
                 case LayerInputProblem.TooManyLayers:
-                    return CommandFailure.Create(
+                    return new ErrorRecord(
+                        new InvalidOperationException("-OutFile holds one layer, but the input makes two or more. Run the command once per layer, each with its own -OutFile.", input),
                         ErrorIds.OutFileMultipleLayers,
                         ErrorCategory.InvalidArgument,
-                        null,
-                        "-OutFile holds one layer, but the input makes two or more. Run the command once per layer, each with its own -OutFile.",
-                        input).Record;
+                        null);
                 default:
-                    return new ErrorRecord(input, ErrorIds.InputCorrupt, ErrorCategory.InvalidData, input.Input);
+                    return new ErrorRecord(input, ErrorIds.InputCorrupt, ErrorCategory.InvalidData, target);
+            }
+        }
+
+        private static string IdOf(ImageFailure failure)
+        {
+            switch (failure)
+            {
+                case ImageFailure.BaseImageNotFound: return ErrorIds.BaseImageNotFound;
+                case ImageFailure.PlatformNotFound: return ErrorIds.PlatformNotFound;
+                case ImageFailure.BaseImageInvalid: return ErrorIds.BaseImageInvalid;
+                case ImageFailure.FormatConflict: return ErrorIds.FormatConflict;
+                case ImageFailure.IndexEmpty: return ErrorIds.IndexEmpty;
+                case ImageFailure.IndexPlatformMissing: return ErrorIds.IndexPlatformMissing;
+                case ImageFailure.IndexPlatformDuplicate: return ErrorIds.IndexPlatformDuplicate;
+                case ImageFailure.IndexChildNotFound: return ErrorIds.IndexChildNotFound;
+                case ImageFailure.IndexChildInvalid: return ErrorIds.IndexChildInvalid;
+                case ImageFailure.IndexChildUnavailable: return ErrorIds.IndexChildUnavailable;
+                case ImageFailure.RepositoryInvalid: return ErrorIds.InvalidRepository;
+                case ImageFailure.TagInvalid: return ErrorIds.InvalidTag;
+                case ImageFailure.TagRequired: return ErrorIds.TagRequired;
+                case ImageFailure.BaseImageReferenceInvalid: return ErrorIds.InvalidBaseImage;
+                case ImageFailure.SettingInvalid: return ErrorIds.InvalidOption;
+                default: return ErrorIds.LayerFailed;
             }
         }
 
@@ -148,6 +181,11 @@ namespace StreamLayer.Commands
                     return ErrorCategory.InvalidData;
                 case ImageFailure.IndexEmpty:
                 case ImageFailure.IndexPlatformDuplicate:
+                case ImageFailure.RepositoryInvalid:
+                case ImageFailure.TagInvalid:
+                case ImageFailure.TagRequired:
+                case ImageFailure.BaseImageReferenceInvalid:
+                case ImageFailure.SettingInvalid:
                     return ErrorCategory.InvalidArgument;
                 case ImageFailure.IndexChildUnavailable:
                     return ErrorCategory.ResourceUnavailable;

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using StreamLayer.Sinks;
 
 namespace StreamLayer.Commands
 {
@@ -10,31 +11,13 @@ namespace StreamLayer.Commands
     [OutputType(typeof(LayerDigest))]
     public sealed class GetLayerDigestCommand : LayerCommand
     {
-        private string _outFilePath;
-
         /// <summary>Where to write the compressed layer blob; the file is removed again if the layer fails.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string OutFile { get; set; }
 
-        internal override string ProgressActivity => "Get-LayerDigest";
-
-        internal override string ProgressVerb => "compressed";
-
-        internal override int MaxLayers => OutFile == null ? int.MaxValue : 1;
-
-        protected override void BeginProcessing()
-        {
-            if (OutFile != null)
-            {
-                _outFilePath = GetUnresolvedProviderPathFromPSPath(OutFile);
-            }
-
-            base.BeginProcessing();
-        }
-
-        internal override ILayerSink OpenSink(LayerSource source) =>
-            _outFilePath == null ? new StreamSink(null) : (ILayerSink)new FileSink(_outFilePath, Messages.Warning);
+        internal override ILayerDestination OpenDestination() =>
+            OutFile == null ? new DigestOnly() : (ILayerDestination)new FileDestination(GetUnresolvedProviderPathFromPSPath(OutFile), Messages.Warning);
 
         internal override void WriteLayer(LayerDigest layer) => WriteObject(layer);
     }

@@ -5,34 +5,24 @@ using System.Management.Automation;
 
 namespace StreamLayer.Commands
 {
-    /// <summary>
-    /// A hashtable parameter (-Environment, -Label, -Annotation) as the core takes it: names to text, in ordinal
-    /// order (a hashtable's own order changes from one process to the next), a $null value removing the name.
-    /// </summary>
+    /// <summary>A hashtable parameter (-Environment, -Label, -Annotation) as the core takes it: names and values as text, a $null value kept as null.</summary>
     internal static class KeyValueParameter
     {
-        /// <param name="forbidden">Characters a name may not hold ('=' in an environment variable's).</param>
-        public static void CopyTo(IDictionary values, SortedDictionary<string, string> target, string parameter, string forbidden = "")
+        /// <summary>The entries as text; null when the parameter was not given. The core checks the names.</summary>
+        public static IReadOnlyList<KeyValuePair<string, string>> ToPairs(IDictionary values)
         {
             if (values == null)
             {
-                return;
+                return null;
             }
 
+            var pairs = new List<KeyValuePair<string, string>>();
             foreach (DictionaryEntry entry in values)
             {
-                string name = Text(entry.Key);
-                if (string.IsNullOrEmpty(name) || name.IndexOfAny(forbidden.ToCharArray()) >= 0)
-                {
-                    throw CommandFailure.Create(
-                        ErrorIds.InvalidOption,
-                        ErrorCategory.InvalidArgument,
-                        entry.Key,
-                        "-" + parameter + " takes names that are non-empty strings" + (forbidden.Length > 0 ? " without '" + forbidden + "'" : string.Empty) + "; '" + entry.Key + "' is not one.");
-                }
-
-                target[name] = Text(entry.Value);
+                pairs.Add(new KeyValuePair<string, string>(Text(entry.Key), Text(entry.Value)));
             }
+
+            return pairs;
         }
 
         private static string Text(object value)

@@ -5,15 +5,17 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Layers;
 
 namespace StreamLayer.Commands
 {
     /// <summary>
     /// The parameters and the Begin/Process/End of every cmdlet that makes layers. The input forms (-Path,
     /// -LiteralPath, -InputStream, the pipeline's bytes, arrays, streams and files) become layers of one
-    /// <see cref="LayerRun"/>; a derived cmdlet says where each layer's blob goes and what it writes out.
+    /// <see cref="LayerRun"/>; a derived cmdlet says where they go (its <see cref="ILayerDestination"/>) and what it
+    /// writes out for each.
     /// </summary>
-    public abstract class LayerCommand : PSCmdlet, IDisposable
+    public abstract class LayerCommand : StreamLayerCommand
     {
         protected const string PathSet = "Path";
         protected const string LiteralPathSet = "LiteralPath";
@@ -22,10 +24,8 @@ namespace StreamLayer.Commands
 
         private const long ByteByByteHintThreshold = 1L << 20;
 
-        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private LayerRun _run;
         private LayerProgress _progress;
-        private bool _recompress;
 
         // ParameterSetName is costly to read (an engine protection scope per call), so the hot path reads this.
         private bool _fromPipeline;
@@ -77,78 +77,45 @@ namespace StreamLayer.Commands
         [ValidateRange(1, 1024)]
         public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
 
-        /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
-        protected CancellationToken StopToken => _stop.Token;
+        internal override Task PendingWork => (_wholeLayer ?? _run?.LooseBytes)?.Completion ?? base.PendingWork;
 
-        /// <summary>Messages from the core's threads, written on the pipeline thread during every wait.</summary>
-        internal HostMessages Messages { get; } = new HostMessages();
-
-        /// <summary>The progress bar's title.</summary>
-        internal abstract string ProgressActivity { get; }
-
-        /// <summary>What happens to the blob's bytes, for the progress bar: "compressed", "uploaded".</summary>
-        internal abstract string ProgressVerb { get; }
-
-        /// <summary>How many layers the destination holds.</summary>
-        internal virtual int MaxLayers => int.MaxValue;
-
-        /// <summary>The target of error records that name no input of their own.</summary>
-        internal virtual object ErrorTarget => null;
-
-        /// <summary>Where a layer's blob goes. Called once per layer, before any of its input is read.</summary>
-        internal abstract ILayerSink OpenSink(LayerSource source);
+        /// <summary>Where this command's layers go. Called once, in BeginProcessing, after the derived command's own checks.</summary>
+        internal abstract ILayerDestination OpenDestination();
 
         /// <summary>Writes out (or keeps) a finished layer.</summary>
         internal abstract void WriteLayer(LayerDigest layer);
 
-        /// <summary>Whether to make a layer of <paramref name="source"/> at all (ShouldProcess); nothing of it is read when not.</summary>
-        internal virtual bool ShouldStart(LayerSource source) => true;
-
-        /// <summary>
-        /// Whether one failed input stops the command (an image of several layers is all or nothing). Otherwise a
-        /// file or stream that cannot make a layer is a non-terminating error and the next one is read, as
-        /// Get-FileHash does.
-        /// </summary>
-        internal virtual bool AllOrNothing => false;
-
         protected override void BeginProcessing()
         {
-            var options = new LayerOptions { Compression = Compression, Recompress = Recompress.IsPresent, MaxParallelism = ThrottleLimit };
-            _recompress = Recompress.IsPresent;
-
-            // Unset, the media type follows the format: Docker's for gzip, OCI's for zstd and uncompressed layers.
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(MediaType)))
+            base.BeginProcessing();
+            _fromPipeline = ParameterSetName == InputObjectSet;
+            Run(() =>
             {
-                options.MediaType = MediaType;
-            }
+                var options = new LayerOptions { Compression = Compression, Recompress = Recompress.IsPresent, MaxParallelism = ThrottleLimit };
 
-            try
-            {
+                // Unset, the media type follows the format: Docker's for gzip, OCI's for zstd and uncompressed layers.
+                if (MyInvocation.BoundParameters.ContainsKey(nameof(MediaType)))
+                {
+                    options.MediaType = MediaType;
+                }
+
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel)))
                 {
                     options.CompressionLevel = CompressionLevelTransformationAttribute.Resolve(CompressionLevel, Compression);
                 }
 
-                _run = new LayerRun(options, OpenSink, MaxLayers, StopToken);
-            }
-            catch (ArgumentException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, null));
-            }
+                // The options are checked first, so a bad option fails before anything else is looked at.
+                options.Check();
+                if (_fromPipeline && !MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
+                {
+                    throw LayerInputs.Missing(MyInvocation.MyCommand.Name);
+                }
 
-            _progress = new LayerProgress(this, ProgressActivity, ProgressVerb);
-            _fromPipeline = ParameterSetName == InputObjectSet;
-            TerminationSignal.Add(this);
-            if (_fromPipeline && !MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
-            {
-                string name = MyInvocation.MyCommand.Name;
-                ThrowTerminatingError(CommandFailure.Create(
-                    ErrorIds.InputMissing,
-                    ErrorCategory.InvalidArgument,
-                    null,
-                    name + " has no input. Give the tar with -Path or -LiteralPath, or a stream with -InputStream; or pipe the tar's bytes into it: "
-                    + "Get-Content " + ByteReading.Parameter + " -ReadCount 1MB app.tar | " + name + " ...").Record);
-            }
+                ILayerDestination destination = OpenDestination();
+                _run = new LayerRun(options, destination, StopToken);
+                ErrorTarget = destination.Target;
+                _progress = new LayerProgress(this, MyInvocation.MyCommand.Name + (destination.Target != null ? " to " + destination.Target : string.Empty), destination.Verb);
+            });
         }
 
         protected override void ProcessRecord()
@@ -213,71 +180,25 @@ namespace StreamLayer.Commands
                 }
                 else if (_fromPipeline && !_run.SawInput)
                 {
-                    throw CommandFailure.Create(
-                        ErrorIds.InputEmpty,
-                        ErrorCategory.InvalidData,
-                        null,
-                        "No input arrived, so there is no layer. Pipe bytes (Get-Content " + ByteReading.Parameter + "), a stream or files into the command, or use -Path.");
+                    throw LayerInputs.NothingArrived();
                 }
             });
         }
 
-        protected override void StopProcessing() => _stop.Cancel();
-
-        public void Dispose()
+        /// <summary>A layer still open here was stopped (Ctrl+C, a failure downstream): its sink cleans up.</summary>
+        protected override void Abandon()
         {
-            TerminationSignal.Remove(this);
-
-            // A layer still open here was stopped (Ctrl+C, a failure downstream): its sink cleans up.
+            _looseBytes = null;
             _run?.Dispose();
-            Dispose(true);
-            _stop.Dispose();
+            _progress?.Complete();
         }
 
-        /// <summary>
-        /// On SIGTERM, from the signal's thread: stops the command as Ctrl+C does. The task ends once the open
-        /// layer's sink has undone what it started (its upload session deleted, its partial file removed).
-        /// </summary>
-        internal Task Terminate()
-        {
-            try
-            {
-                _stop.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                return Task.CompletedTask;
-            }
+        protected override void Release() => _run?.Dispose();
 
-            LayerOperation open = _wholeLayer ?? _run?.LooseBytes;
-            return open?.Completion ?? Task.CompletedTask;
-        }
-
-        /// <summary>Releases what a derived cmdlet holds for all its layers.</summary>
-        protected virtual void Dispose(bool disposing)
-        {
-        }
-
-        /// <summary>Runs a step on the pipeline thread; its failure becomes a terminating error with a stable id.</summary>
-        internal void Run(Action step)
-        {
-            try
-            {
-                step();
-            }
-            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is ParameterBindingException) && !(e is ActionPreferenceStopException))
-            {
-                Fail(e);
-            }
-        }
-
-        /// <summary>
-        /// Waits on the pipeline thread for work of the core, writing its messages meanwhile; rethrows its failure.
-        /// Ctrl+C ends the wait even when the work cannot end (a read that blocks): after a short grace it is left behind.
-        /// </summary>
-        internal T Await<T>(Task<T> work, Action tick = null) => Messages.Await(this, work, tick, StopToken);
-
-        internal void Await(Task work, Action tick = null) => Messages.Await(this, work, tick, StopToken);
+        /// <summary>Whether to make a layer of <paramref name="source"/> at all (-WhatIf, -Confirm); nothing of it is read when not.</summary>
+        private bool ShouldStart(LayerSource source) =>
+            _run.Destination.Action == null
+            || ShouldProcess(source.Description + (_run.Destination.Target != null ? " to " + _run.Destination.Target : string.Empty), _run.Destination.Action);
 
         private void TakeObject(object input)
         {
@@ -286,9 +207,9 @@ namespace StreamLayer.Commands
             {
                 whole = LayerInputs.WholeSourceOf(input, InputObject, this);
             }
-            catch (CommandFailure failure) when (IsInputFailure(failure))
+            catch (LayerInputException failure) when (_run.EndsOnlyItsInput(failure))
             {
-                WriteError(failure.Record);
+                WriteError(ErrorRecords.For(failure, ErrorTarget));
                 return;
             }
 
@@ -328,32 +249,32 @@ namespace StreamLayer.Commands
         }
 
         /// <summary>
-        /// Makes a layer of each source in turn; an item that is a failure (a path that names no file), or a source
-        /// that cannot make a layer, is reported on its own unless the command is all or nothing.
+        /// Makes a layer of each source in turn. An item that is a failure (a path that names no file), or a source
+        /// that cannot make a layer, is reported on its own, unless the destination's layers stand or fall together.
         /// </summary>
         private void RunEach(List<object> items)
         {
-            var sources = items.OfType<LayerSource>().ToList();
-            CommandFailure unresolved = items.OfType<CommandFailure>().FirstOrDefault();
-            if (unresolved != null && AllOrNothing)
+            LayerInputException unresolved = items.OfType<LayerInputException>().FirstOrDefault();
+            if (unresolved != null && !_run.EndsOnlyItsInput(unresolved))
             {
                 throw unresolved;
             }
 
-            _run.Expect(sources.Count);
+            _run.Admit(items.OfType<LayerSource>().ToList());
             foreach (object item in items)
             {
-                if (item is CommandFailure failure)
+                if (item is LayerInputException failure)
                 {
-                    WriteError(failure.Record);
+                    WriteError(ErrorRecords.For(failure, ErrorTarget));
                     continue;
                 }
 
+                var source = (LayerSource)item;
                 try
                 {
-                    RunWholeLayer((LayerSource)item);
+                    RunWholeLayer(source);
                 }
-                catch (Exception e) when (!AllOrNothing && IsInputFailure(e))
+                catch (Exception e) when (_run.EndsOnlyItsInput(e))
                 {
                     Messages.WriteTo(this);
                     _progress.Complete();
@@ -362,31 +283,27 @@ namespace StreamLayer.Commands
             }
         }
 
-        /// <summary>A failure of one input alone (a missing or unreadable file, one that is empty or corrupt): the next input may still make a layer.</summary>
-        private static bool IsInputFailure(Exception error)
-        {
-            switch (error)
-            {
-                case LayerInputException input:
-                    return input.Problem != LayerInputProblem.Mixed && input.Problem != LayerInputProblem.TooManyLayers;
-                case CommandFailure failure:
-                    return failure.ErrorId == ErrorIds.PathNotFound || failure.ErrorId == ErrorIds.PathIsDirectory || failure.ErrorId == ErrorIds.InputReadFailed;
-                default:
-                    return false;
-            }
-        }
-
         private void RunWholeLayer(LayerSource source)
         {
-            _run.Admit(source);
             if (!ShouldStart(source))
             {
+                _run.Decline(source);
                 return;
             }
 
             // Opening and reading run off the pipeline thread: a FIFO with no writer blocks in open, a stalled stream in
             // read, and neither may keep Ctrl+C from stopping the command.
-            Stream input = Await(source.OpenAsync(StopToken));
+            Stream input;
+            try
+            {
+                input = Await(source.OpenAsync(StopToken));
+            }
+            catch
+            {
+                _run.Decline(source);
+                throw;
+            }
+
             try
             {
                 using (LayerOperation layer = _run.StartWhole(source))
@@ -414,7 +331,7 @@ namespace StreamLayer.Commands
             if (layer.InputCompression is LayerCompression compressed && compressed != LayerCompression.None)
             {
                 string name = compressed == LayerCompression.Zstd ? "zstd" : "gzip";
-                WriteVerbose(_recompress
+                WriteVerbose(Recompress.IsPresent
                     ? "The input is " + name + "-compressed: it was decompressed and compressed again (-Recompress)."
                     : "The input is " + name + "-compressed: it is the layer blob as it is, and its decompression gives the DiffId. -Recompress compresses it again.");
             }
@@ -427,21 +344,6 @@ namespace StreamLayer.Commands
         {
             _progress.Update(layer, length);
             Messages.WriteTo(this);
-        }
-
-        /// <summary>Ends the command with <paramref name="error"/>: an open layer is abandoned (its sink cleans up), then the error is reported.</summary>
-        private void Fail(Exception error)
-        {
-            _looseBytes = null;
-            _run?.Dispose();
-            Messages.WriteTo(this);
-            _progress?.Complete();
-            if (Stopping || error is OperationCanceledException)
-            {
-                throw new PipelineStoppedException();
-            }
-
-            ThrowTerminatingError(ErrorRecords.For(error, ErrorTarget));
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
 using System.Management.Automation;
+using StreamLayer.Layers;
 
 namespace StreamLayer.Commands
 {
@@ -14,7 +15,7 @@ namespace StreamLayer.Commands
     {
         /// <summary>
         /// The files -Path names, wildcards expanded, in order; a path that names no file is a failure in its place
-        /// (a <see cref="CommandFailure"/>), so one bad path among several can be reported while the others are read.
+        /// (a <see cref="LayerInputException"/>), so one bad path among several can be reported while the others are read.
         /// </summary>
         public static List<object> FromPaths(PSCmdlet cmdlet, string[] paths)
         {
@@ -35,7 +36,7 @@ namespace StreamLayer.Commands
 
                 if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
                 {
-                    files.Add(CommandFailure.Create(ErrorIds.PathNotFound, ErrorCategory.InvalidArgument, path, "'" + path + "' is not a file-system path."));
+                    files.Add(new LayerInputException(LayerInputProblem.PathNotFileSystem, path, null, "'" + path + "' is not a file-system path."));
                     continue;
                 }
 
@@ -85,10 +86,10 @@ namespace StreamLayer.Commands
                 case DirectoryInfo directory:
                     throw IsDirectory(directory.FullName);
                 case string _:
-                    throw CommandFailure.Create(
-                        ErrorIds.InputNotBytes,
-                        ErrorCategory.InvalidType,
+                    throw new LayerInputException(
+                        LayerInputProblem.NotBytes,
                         input,
+                        null,
                         "The pipeline sent text, but a layer is made of bytes. Read the tar with Get-Content " + ByteReading.Parameter + " (faster: add -ReadCount 1MB), or pass the file with -Path.");
                 case object _ when PathProperty(wrapped) is string path:
                     // What -LiteralPath would bind by property name (PSPath, LP). Text is never a path here: Get-Content's
@@ -98,6 +99,21 @@ namespace StreamLayer.Commands
                     throw NotBytes(input);
             }
         }
+
+        /// <summary>No input at all: the command was given no path, no stream, and nothing is piped into it.</summary>
+        public static LayerInputException Missing(string command) => new LayerInputException(
+            LayerInputProblem.Missing,
+            null,
+            null,
+            command + " has no input. Give the tar with -Path or -LiteralPath, or a stream with -InputStream; or pipe the tar's bytes into it: "
+            + "Get-Content " + ByteReading.Parameter + " -ReadCount 1MB app.tar | " + command + " ...");
+
+        /// <summary>The pipeline ended without sending anything.</summary>
+        public static LayerInputException NothingArrived() => new LayerInputException(
+            LayerInputProblem.Empty,
+            null,
+            null,
+            "No input arrived, so there is no layer. Pipe bytes (Get-Content " + ByteReading.Parameter + "), a stream or files into the command, or use -Path.");
 
         /// <summary>Writes loose bytes into the layer of loose bytes.</summary>
         public static void Write(LayerOperation layer, object input)
@@ -134,7 +150,7 @@ namespace StreamLayer.Commands
             {
                 return CheckedFile(file);
             }
-            catch (CommandFailure failure)
+            catch (LayerInputException failure)
             {
                 return failure;
             }
@@ -174,26 +190,26 @@ namespace StreamLayer.Commands
             return LayerSource.FromFile(file);
         }
 
-        private static CommandFailure NotBytes(object input)
+        private static LayerInputException NotBytes(object input)
         {
             string type = input == null ? "null" : input.GetType().FullName;
-            return CommandFailure.Create(
-                ErrorIds.InputNotBytes,
-                ErrorCategory.InvalidType,
+            return new LayerInputException(
+                LayerInputProblem.NotBytes,
                 input,
+                null,
                 "The pipeline sent " + type + ", but a layer is made of bytes. Pipe bytes (Get-Content " + ByteReading.Parameter + "), byte arrays, streams or files, or use -Path.");
         }
 
-        private static CommandFailure IsDirectory(string path) => CommandFailure.Create(
-            ErrorIds.PathIsDirectory,
-            ErrorCategory.InvalidArgument,
+        private static LayerInputException IsDirectory(string path) => new LayerInputException(
+            LayerInputProblem.PathIsDirectory,
             path,
+            null,
             "'" + path + "' is a directory. A layer is read from a tar file: create one first (tar -cf layer.tar -C <directory> .) and pass that.");
 
-        private static CommandFailure PathNotFound(string path) => CommandFailure.Create(
-            ErrorIds.PathNotFound,
-            ErrorCategory.ObjectNotFound,
+        private static LayerInputException PathNotFound(string path) => new LayerInputException(
+            LayerInputProblem.PathNotFound,
             path,
-            new ItemNotFoundException("Cannot find a file at '" + path + "'. Check the path, or use -LiteralPath if it contains wildcard characters such as [ ]."));
+            null,
+            "Cannot find a file at '" + path + "'. Check the path, or use -LiteralPath if it contains wildcard characters such as [ ].");
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
+using StreamLayer.Layers;
 
 namespace StreamLayer.Commands
 {

@@ -2,9 +2,9 @@ using System;
 using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
-using System.Security.Cryptography.X509Certificates;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Images;
 
 namespace StreamLayer.Commands
@@ -16,10 +16,10 @@ namespace StreamLayer.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Push, "StreamLayer", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(PushedLayer), typeof(PushedImage))]
-    public sealed class PushStreamLayerCommand : LayerCommand, IRegistryParameters
+    public sealed class PushStreamLayerCommand : LayerCommand, IDynamicParameters
     {
+        private readonly RegistryParameters _registry = new RegistryParameters();
         private ImageReference _repository;
-        private RegistryOptions _registryOptions;
         private RegistryClient _client;
         private ImageBuild _image;
 
@@ -36,44 +36,7 @@ namespace StreamLayer.Commands
         /// <summary>Bytes per PATCH request in chunked mode; giving it implies -UploadMode Chunked.</summary>
         [Parameter]
         [ValidateRange(1024, int.MaxValue)]
-        public int ChunkSize { get; set; } = 16 << 20;
-
-        [Parameter]
-        public SwitchParameter PlainHttp { get; set; }
-
-        [Parameter]
-        public SwitchParameter SkipCertificateCheck { get; set; }
-
-        /// <summary>Credentials for the registry. Without it, the logins that docker login and podman login stored are used.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential Credential { get; set; } = PSCredential.Empty;
-
-        /// <summary>Allows credentials over plain http to a registry or token server that is not on this machine.</summary>
-        [Parameter]
-        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
-
-        /// <summary>A client certificate (with its private key) for registries that ask for one.</summary>
-        [Parameter]
-        [ValidateNotNull]
-        public X509Certificate2 Certificate { get; set; }
-
-        /// <summary>A folder laid out like certs.d/&lt;host:port&gt;/: *.crt CA certificates, client.cert and client.key.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string CertificateDirectory { get; set; }
-
-        [Parameter]
-        [ValidateRange(0, 100)]
-        public int MaximumRetryCount { get; set; } = 4;
-
-        [Parameter]
-        [ValidateRange(0, 3600)]
-        public int RetryIntervalSec { get; set; } = 1;
-
-        [Parameter]
-        [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 100;
+        public int ChunkSize { get; set; } = RegistryOptions.DefaultChunkSize;
 
         /// <summary>Also writes an image of the pushed layer(s) under these tags.</summary>
         [Parameter]
@@ -91,7 +54,7 @@ namespace StreamLayer.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(PlatformCompleter))]
-        public string Platform { get; set; } = "linux/amd64";
+        public string Platform { get; set; } = ImageRequest.DefaultPlatform;
 
         /// <summary>The time written into the image's config and history; else SOURCE_DATE_EPOCH; else the base's (scratch: 1970-01-01).</summary>
         [Parameter]
@@ -134,46 +97,51 @@ namespace StreamLayer.Commands
         [ValidateNotNull]
         public Hashtable Annotation { get; set; }
 
-        internal override string ProgressActivity => "Push-StreamLayer to " + _repository;
+        /// <summary>The registry's connection parameters (-Credential, -TimeoutSec, ...), declared once for both push commands.</summary>
+        public object GetDynamicParameters() => _registry;
 
-        internal override string ProgressVerb => "uploaded";
-
-        internal override object ErrorTarget => _repository?.Name;
-
-        /// <summary>With -Tag, the layers make one image: a failed input stops the push before any image is written.</summary>
-        internal override bool AllOrNothing => _image != null;
-
-        protected override void BeginProcessing()
+        /// <summary>
+        /// The repository, with the image checked and the base's layers in place before any input is read. The base
+        /// is read even under -WhatIf (only reads), so that a base that is missing or does not fit is reported.
+        /// </summary>
+        internal override ILayerDestination OpenDestination()
         {
-            base.BeginProcessing();
-            Run(() =>
+            _repository = ImageReference.ParseRepository(Repository, "layer");
+            ErrorTarget = _repository.Name;
+            _image = NewImageRequest().Check(_repository);
+            RegistryOptions options = _registry.ToOptions(this, Messages);
+            if (Bound(nameof(UploadMode)))
             {
-                _repository = this.ParseRepository("layer");
-                _image = Tag != null ? NewImageBuild() : RefuseImageOptions();
-                _registryOptions = NewRegistryOptions();
-                _client = new RegistryClient(_repository, _registryOptions);
-                Messages.WriteTo(this);
-                WriteVerbose(string.Format(
-                    CultureInfo.InvariantCulture,
-                    "Pushing to {0} over {1}, {2} upload{3}",
-                    _repository.Name,
-                    _client.BaseUri.Scheme,
-                    _registryOptions.UploadMode == UploadMode.Stream ? "streamed" : "chunked",
-                    _registryOptions.UploadMode == UploadMode.Chunked ? " (" + LayerProgress.FormatBytes(_registryOptions.ChunkSize) + " chunks)" : string.Empty));
+                options.UploadMode = UploadMode;
+            }
 
-                if (_image?.BaseReference != null)
+            if (Bound(nameof(ChunkSize)))
+            {
+                options.ChunkSize = ChunkSize;
+            }
+
+            _client = new RegistryClient(_repository, options);
+            Messages.WriteTo(this);
+            WriteVerbose(string.Format(
+                CultureInfo.InvariantCulture,
+                "Pushing to {0} over {1}, {2} upload{3}",
+                _repository.Name,
+                _client.BaseUri.Scheme,
+                options.EffectiveUploadMode == UploadMode.Stream ? "streamed" : "chunked",
+                options.EffectiveUploadMode == UploadMode.Chunked ? " (" + LayerProgress.FormatBytes(options.EffectiveChunkSize) + " chunks)" : string.Empty));
+
+            if (_image?.BaseReference != null)
+            {
+                Await(_image.ResolveBaseAsync(_client, StopToken));
+                if (ShouldProcess(_repository.Name, "Make the base image " + BaseImage + "'s " + Layers(_image.BaseLayerCount) + " available"))
                 {
-                    // Only reads, so even -WhatIf reports a base that is missing or does not fit.
-                    Await(_image.ResolveBaseAsync(_client, _registryOptions, Messages.Verbose, StopToken));
-                    if (ShouldProcess(_repository.Name, "Make the base image " + BaseImage + "'s " + Layers(_image.Base.Layers.Count) + " available"))
-                    {
-                        var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the base image's layers");
-                        Await(_image.PrepareBaseLayersAsync(_client, progress, StopToken), () => progress.WriteTo(this));
-                        progress.Complete(this);
-                        _image.BaseLayersMadeAvailable();
-                    }
+                    var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the base image's layers");
+                    Await(_image.PrepareBaseLayersAsync(_client, progress, StopToken), () => progress.WriteTo(this));
+                    progress.Complete(this);
                 }
-            });
+            }
+
+            return new RegistryDestination(_client, forImage: _image != null);
         }
 
         protected override void EndProcessing()
@@ -191,7 +159,7 @@ namespace StreamLayer.Commands
                 {
                     if (IsWhatIf)
                     {
-                        string on = _image.Base != null ? " on " + _image.Base.Reference + ", " + Layers(_image.Base.Layers.Count) : " from scratch";
+                        string on = _image.Base != null ? " on " + _image.Base.Reference + ", " + Layers(_image.BaseLayerCount) : " from scratch";
                         ShouldProcess(_repository.Name, "Write the image config (" + _image.Platform + on + ")");
                         ShouldProcess(_repository.Name, "Write the image manifest");
                         foreach (string tag in Tag)
@@ -210,23 +178,11 @@ namespace StreamLayer.Commands
                 }
 
                 var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the image");
-                PublishedImage image = Await(_image.PublishAsync(_client, progress, StopToken), () => progress.WriteTo(this));
+                PushedImage image = Await(_image.PublishAsync(_client, progress, StopToken), () => progress.WriteTo(this));
                 progress.Complete(this);
-                WriteObject(PushedImage.From(image, _image.Layers));
+                WriteObject(image);
             });
         }
-
-        internal override ILayerSink OpenSink(LayerSource source) => new RegistrySink(_client);
-
-        private static string Layers(int count) => count + (count == 1 ? " layer" : " layers");
-
-        /// <summary>Whether this run only says what it would do (-WhatIf, or $WhatIfPreference).</summary>
-        private bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object whatIf)
-            ? ((SwitchParameter)whatIf).IsPresent
-            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-
-        internal override bool ShouldStart(LayerSource source) =>
-            ShouldProcess(source.Description + " to " + _repository.Name, "Push layer");
 
         internal override void WriteLayer(LayerDigest layer)
         {
@@ -237,109 +193,40 @@ namespace StreamLayer.Commands
                 return;
             }
 
-            WriteObject(new PushedLayer(layer, _repository));
+            WriteObject(PushedLayers.Of(layer, _repository));
         }
 
-        protected override void Dispose(bool disposing)
+        protected override void Release()
         {
+            base.Release();
             _client?.Dispose();
             _image?.Dispose();
         }
 
-        private RegistryOptions NewRegistryOptions()
+        private static string Layers(int count) => count + (count == 1 ? " layer" : " layers");
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+        /// <summary>Whether this run only says what it would do (-WhatIf, or $WhatIfPreference).</summary>
+        private bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object whatIf)
+            ? ((SwitchParameter)whatIf).IsPresent
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+        /// <summary>The image parameters as given (null where not given), for the core to check.</summary>
+        private ImageRequest NewImageRequest() => new ImageRequest
         {
-            // -ChunkSize alone asks for chunks; with -UploadMode Stream it sizes the chunks of a fallback.
-            bool chunked = MyInvocation.BoundParameters.ContainsKey(nameof(UploadMode))
-                ? UploadMode == UploadMode.Chunked
-                : MyInvocation.BoundParameters.ContainsKey(nameof(ChunkSize));
-            RegistryOptions options = this.ToOptions(this, Messages);
-            options.UploadMode = chunked ? UploadMode.Chunked : UploadMode.Stream;
-            options.ChunkSize = ChunkSize;
-            return options;
-        }
-
-        /// <summary>Without -Tag there is no image, so the parameters that describe one are mistakes.</summary>
-        private ImageBuild RefuseImageOptions()
-        {
-            foreach (string name in new[] { nameof(BaseImage), nameof(Platform), nameof(Created), nameof(Entrypoint), nameof(Cmd), nameof(Environment), nameof(WorkingDirectory), nameof(User), nameof(Label), nameof(Annotation) })
-            {
-                if (MyInvocation.BoundParameters.ContainsKey(name))
-                {
-                    throw CommandFailure.Create(ErrorIds.TagRequired, ErrorCategory.InvalidArgument, name, "-" + name + " describes the image that -Tag writes; give -Tag too.");
-                }
-            }
-
-            return null;
-        }
-
-        /// <summary>With -Tag: the tags, platform, time and base checked before any input is read.</summary>
-        private ImageBuild NewImageBuild()
-        {
-            foreach (string tag in Tag)
-            {
-                try
-                {
-                    _repository.WithTag(tag);
-                }
-                catch (FormatException e)
-                {
-                    throw CommandFailure.Create(ErrorIds.InvalidTag, ErrorCategory.InvalidArgument, tag, e.Message);
-                }
-            }
-
-            ImagePlatform platform;
-            try
-            {
-                platform = ImagePlatform.Parse(Platform);
-            }
-            catch (FormatException e)
-            {
-                throw CommandFailure.Create(ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, Platform, e.Message);
-            }
-
-            ImageReference baseReference = null;
-            if (BaseImage != null)
-            {
-                try
-                {
-                    baseReference = ImageReference.Parse(BaseImage);
-                }
-                catch (FormatException e)
-                {
-                    throw CommandFailure.Create(ErrorIds.InvalidBaseImage, ErrorCategory.InvalidArgument, BaseImage, "'" + BaseImage + "' is not an image reference. " + e.Message);
-                }
-            }
-
-            // A time without a zone is UTC, so the image does not depend on the machine's time zone.
-            DateTime created = Created.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(Created, DateTimeKind.Utc) : Created.ToUniversalTime();
-            DateTimeOffset? time = MyInvocation.BoundParameters.ContainsKey(nameof(Created)) ? new DateTimeOffset(created, TimeSpan.Zero) : SourceDateEpoch();
-            return new ImageBuild(Tag, platform, time, baseReference, NewImageSettings());
-        }
-
-        private ImageSettings NewImageSettings()
-        {
-            var settings = new ImageSettings { Entrypoint = Entrypoint, Cmd = Cmd, WorkingDirectory = WorkingDirectory, User = User };
-            KeyValueParameter.CopyTo(Environment, settings.Environment, nameof(Environment), "=");
-            KeyValueParameter.CopyTo(Label, settings.Labels, nameof(Label));
-            KeyValueParameter.CopyTo(Annotation, settings.Annotations, nameof(Annotation));
-            return settings;
-        }
-
-        /// <summary>SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds convention), when set.</summary>
-        private static DateTimeOffset? SourceDateEpoch()
-        {
-            string value = System.Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
-            if (string.IsNullOrEmpty(value))
-            {
-                return null;
-            }
-
-            if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) || seconds > 253402300799)
-            {
-                throw CommandFailure.Create(ErrorIds.InvalidOption, ErrorCategory.InvalidArgument, value, "SOURCE_DATE_EPOCH is '" + value + "'; it must be a whole number of seconds since 1970-01-01.");
-            }
-
-            return ImageDocument.DefaultCreated.AddSeconds(seconds);
-        }
+            Tags = Tag,
+            BaseImage = BaseImage,
+            Platform = Bound(nameof(Platform)) ? Platform : null,
+            Created = Bound(nameof(Created)) ? Created : (DateTime?)null,
+            SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
+            Entrypoint = Entrypoint,
+            Cmd = Cmd,
+            WorkingDirectory = WorkingDirectory,
+            User = User,
+            Environment = KeyValueParameter.ToPairs(Environment),
+            Labels = KeyValueParameter.ToPairs(Label),
+            Annotations = KeyValueParameter.ToPairs(Annotation),
+        };
     }
 }

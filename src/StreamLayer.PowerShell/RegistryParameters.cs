@@ -1,110 +1,76 @@
 using System;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.RegularExpressions;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Auth;
 
 namespace StreamLayer.Commands
 {
     /// <summary>
-    /// The connection parameters every registry cmdlet declares (PowerShell binds only a cmdlet's own
-    /// properties, so each declares them), and the one place they become <see cref="RegistryOptions"/>.
+    /// How to reach a registry: the parameters Push-StreamLayer and Push-ImageIndex share, declared once. The two
+    /// cmdlets have different bases (one makes layers, one does not), and PowerShell binds only a cmdlet's own
+    /// properties or its dynamic parameters, so both give this object as their dynamic parameters: names, types,
+    /// validation, completion and splatting behave as for declared parameters, and Get-Command lists them.
     /// </summary>
-    internal interface IRegistryParameters
+    internal sealed class RegistryParameters
     {
-        /// <summary>Where to push: [registry[:port]/]name.</summary>
-        string Repository { get; }
+        [Parameter]
+        public SwitchParameter PlainHttp { get; set; }
 
-        SwitchParameter PlainHttp { get; }
+        [Parameter]
+        public SwitchParameter SkipCertificateCheck { get; set; }
 
-        SwitchParameter SkipCertificateCheck { get; }
+        /// <summary>Credentials for the registry. Without it, the logins that docker login and podman login stored are used.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential Credential { get; set; } = PSCredential.Empty;
 
-        PSCredential Credential { get; }
+        /// <summary>Allows credentials over plain http to a registry or token server that is not on this machine.</summary>
+        [Parameter]
+        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
 
-        SwitchParameter AllowUnencryptedAuthentication { get; }
+        /// <summary>A client certificate (with its private key) for registries that ask for one.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public X509Certificate2 Certificate { get; set; }
 
-        X509Certificate2 Certificate { get; }
+        /// <summary>A folder laid out like certs.d/&lt;host:port&gt;/: *.crt CA certificates, client.cert and client.key.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string CertificateDirectory { get; set; }
 
-        string CertificateDirectory { get; }
+        [Parameter]
+        [ValidateRange(0, 100)]
+        public int MaximumRetryCount { get; set; } = 4;
 
-        int MaximumRetryCount { get; }
+        [Parameter]
+        [ValidateRange(0, 3600)]
+        public int RetryIntervalSec { get; set; } = 1;
 
-        int RetryIntervalSec { get; }
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int TimeoutSec { get; set; } = 100;
 
-        int TimeoutSec { get; }
-    }
-
-    internal static class RegistryParameters
-    {
-        /// <summary>
-        /// -Repository as a repository name, or InvalidRepository with the way to write it: without a scheme
-        /// (registries are named, not addressed), a tag (given apart, with -Tag) or a digest.
-        /// </summary>
-        /// <param name="pushed">What is pushed and named by its own digest, for the message: "layer", "index".</param>
-        public static ImageReference ParseRepository(this IRegistryParameters parameters, string pushed)
-        {
-            string text = parameters.Repository;
-            Match url = Regex.Match(text, "^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$");
-            if (url.Success)
-            {
-                string name = url.Groups[2].Value.TrimEnd('/');
-                bool http = url.Groups[1].Value.Equals("http", StringComparison.OrdinalIgnoreCase);
-                throw InvalidRepository(
-                    text,
-                    "Leave out the scheme: -Repository " + name + "."
-                    + (http ? " For a registry that speaks plain http, add -PlainHttp." : " StreamLayer talks https to it (add -PlainHttp for http)."));
-            }
-
-            ImageReference repository;
-            try
-            {
-                repository = ImageReference.Parse(text);
-            }
-            catch (FormatException e)
-            {
-                throw InvalidRepository(text, e.Message);
-            }
-
-            if (repository.Digest != null)
-            {
-                throw InvalidRepository(text, "-Repository names a repository, without a digest: the " + pushed + "'s digest is its name in the repository. Use -Repository " + text.Substring(0, text.IndexOf('@')) + ".");
-            }
-
-            if (repository.Tag != null)
-            {
-                string name = text.Substring(0, text.LastIndexOf(':'));
-                throw InvalidRepository(text, "-Repository names a repository, without a tag. Give the tag apart: -Repository " + name + " -Tag '" + repository.Tag + "'.");
-            }
-
-            return repository;
-        }
-
-        private static CommandFailure InvalidRepository(string text, string why) => CommandFailure.Create(
-            ErrorIds.InvalidRepository,
-            ErrorCategory.InvalidArgument,
-            text,
-            "'" + text + "' is not a repository name. " + why + " Examples: localhost:5000/stream, registry.example.com/team/app, ubuntu.");
-
-        public static RegistryOptions ToOptions(this IRegistryParameters parameters, PSCmdlet cmdlet, HostMessages messages)
+        /// <summary>The registry options these parameters give; each HTTP step is logged to <paramref name="messages"/>.</summary>
+        public RegistryOptions ToOptions(PSCmdlet cmdlet, HostMessages messages)
         {
             var options = new RegistryOptions
             {
-                PlainHttp = parameters.PlainHttp,
-                SkipCertificateCheck = parameters.SkipCertificateCheck,
-                MaximumRetryCount = parameters.MaximumRetryCount,
-                RetryInterval = TimeSpan.FromSeconds(parameters.RetryIntervalSec),
-                Timeout = TimeSpan.FromSeconds(parameters.TimeoutSec),
+                PlainHttp = PlainHttp,
+                SkipCertificateCheck = SkipCertificateCheck,
+                MaximumRetryCount = MaximumRetryCount,
+                RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 Log = messages.Verbose,
-                AllowUnencryptedAuthentication = parameters.AllowUnencryptedAuthentication,
-                ClientCertificate = parameters.Certificate,
-                CertificateDirectory = parameters.CertificateDirectory == null ? null : cmdlet.GetUnresolvedProviderPathFromPSPath(parameters.CertificateDirectory),
+                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
+                ClientCertificate = Certificate,
+                CertificateDirectory = CertificateDirectory == null ? null : cmdlet.GetUnresolvedProviderPathFromPSPath(CertificateDirectory),
             };
 
             // -Credential wins; otherwise the registry's challenge makes the core look in docker's and podman's files.
-            if (parameters.Credential != null && parameters.Credential != PSCredential.Empty)
+            if (Credential != null && Credential != PSCredential.Empty)
             {
-                options.Credential = RegistryCredential.FromPassword(parameters.Credential.UserName, parameters.Credential.GetNetworkCredential().Password, "-Credential");
+                options.Credential = RegistryCredential.FromPassword(Credential.UserName, Credential.GetNetworkCredential().Password, "-Credential");
             }
             else
             {

@@ -19,11 +19,11 @@ namespace StreamLayer.Commands
         // The session DELETE has 30 s at most; a layer's sink gets LayerOperation.CleanupTimeout (10 s) to start it.
         private static readonly TimeSpan s_cleanupBound = TimeSpan.FromSeconds(20);
 
-        private static readonly HashSet<LayerCommand> s_running = new HashSet<LayerCommand>();
+        private static readonly HashSet<StreamLayerCommand> s_running = new HashSet<StreamLayerCommand>();
         private static readonly Lazy<object> s_registration = new Lazy<object>(Register);
 
         /// <summary>Tells the handler about a command that may have something to undo; registers the handler once.</summary>
-        public static void Add(LayerCommand command)
+        public static void Add(StreamLayerCommand command)
         {
             _ = s_registration.Value;
             lock (s_running)
@@ -32,7 +32,7 @@ namespace StreamLayer.Commands
             }
         }
 
-        public static void Remove(LayerCommand command)
+        public static void Remove(StreamLayerCommand command)
         {
             lock (s_running)
             {
@@ -43,7 +43,7 @@ namespace StreamLayer.Commands
         /// <summary>On the signal's thread: stops every running command and waits, bounded, for their cleanup.</summary>
         private static void OnTerminate()
         {
-            LayerCommand[] running;
+            StreamLayerCommand[] running;
             lock (s_running)
             {
                 running = s_running.ToArray();

@@ -7,6 +7,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Compression;
 using Xunit;
+using StreamLayer.Layers;
+using StreamLayer.Sinks;
 
 namespace StreamLayer.Tests
 {

@@ -2,6 +2,8 @@ using System;
 using System.IO;
 using System.Linq;
 using Xunit;
+using StreamLayer.Layers;
+using StreamLayer.Sinks;
 
 namespace StreamLayer.Tests
 {
@@ -164,7 +166,7 @@ namespace StreamLayer.Tests
         public void LevelsOutsideTheFormatsRangeAreRefused(LayerCompression compression, int level)
         {
             var options = new LayerOptions { Compression = compression, CompressionLevel = level };
-            var error = Assert.Throws<LayerOptionsException>(() => options.Validate());
+            var error = Assert.Throws<LayerOptionsException>(() => options.Check());
             Assert.Equal(nameof(LayerOptions.CompressionLevel), error.ParamName);
             Assert.Contains(level.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
             Assert.DoesNotContain("(Parameter", error.Message);
@@ -177,13 +179,13 @@ namespace StreamLayer.Tests
         [InlineData(LayerCompression.Gzip, 0)]
         [InlineData(LayerCompression.Gzip, 9)]
         public void LevelsInsideTheFormatsRangeAreAccepted(LayerCompression compression, int level) =>
-            new LayerOptions { Compression = compression, CompressionLevel = level }.Validate();
+            new LayerOptions { Compression = compression, CompressionLevel = level }.Check();
 
         [Fact]
         public void NoneTakesNoLevel()
         {
             var options = new LayerOptions { Compression = LayerCompression.None, CompressionLevel = 1 };
-            Assert.Equal(nameof(LayerOptions.CompressionLevel), Assert.Throws<LayerOptionsException>(() => options.Validate()).ParamName);
+            Assert.Equal(nameof(LayerOptions.CompressionLevel), Assert.Throws<LayerOptionsException>(() => options.Check()).ParamName);
         }
 
         [Fact]

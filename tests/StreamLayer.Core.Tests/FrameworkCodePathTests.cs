@@ -15,6 +15,8 @@ using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Http;
 using Xunit;
+using StreamLayer.Layers;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.Tests
 {
@@ -155,7 +157,7 @@ namespace StreamLayer.Tests
             using (RegistryClient client = new RegistryClient(ImageReference.Parse("localhost:" + server.Port + "/app"), new RegistryOptions { CertificateDirectory = EmptyFolder(), MaximumRetryCount = 0 }))
             {
                 Assert.Equal("https", client.BaseUri.Scheme);
-                var error = await Assert.ThrowsAsync<RegistryException>(() => client.SendAsync("Test", _ => new HttpRequestMessage(HttpMethod.Get, client.RepositoryUri("tags/list")), () => true, CancellationToken.None));
+                var error = await Assert.ThrowsAsync<RegistryException>(() => client.SendAsync(client.Request("Test", HttpMethod.Get, "tags/list"), CancellationToken.None));
 
                 Assert.Equal(RegistryFailure.ConnectionFailed, error.Failure);
                 Assert.Contains("no TLS version in common", error.Message);

@@ -7,6 +7,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
+using StreamLayer.Layers;
 
 namespace StreamLayer.Tests
 {

@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
 using Xunit;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.Tests
 {

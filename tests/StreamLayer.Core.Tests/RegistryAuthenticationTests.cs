@@ -8,7 +8,9 @@ using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Auth;
+using StreamLayer.Registry.Http;
 using Xunit;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.Tests
 {
@@ -57,13 +59,13 @@ namespace StreamLayer.Tests
             using (RegistryClient client = Client(server, "registry.example.com/app", RegistryCredential.FromPassword("alice", Password, "test")))
             {
                 Uri uri = client.RepositoryUri("blobs/uploads/x");
-                using (HttpResponseMessage taken = await client.SendAsync("Test", _ => new HttpRequestMessage(new HttpMethod("PATCH"), uri) { Content = new StreamContent(new System.IO.MemoryStream(new byte[10])) }, () => false, CancellationToken.None))
+                using (HttpResponseMessage taken = await client.SendAsync(new RegistryRequest("Test", new HttpMethod("PATCH"), uri).WithBody(() => new StreamContent(new System.IO.MemoryStream(new byte[10]))).Streamed(() => false), CancellationToken.None))
                 {
                     Assert.Equal(HttpStatusCode.Unauthorized, taken.StatusCode);
                 }
 
                 Assert.Single(server.Requests);
-                using (HttpResponseMessage untouched = await client.SendAsync("Test", _ => new HttpRequestMessage(new HttpMethod("PATCH"), uri) { Content = new StreamContent(new System.IO.MemoryStream(new byte[10])) }, () => true, CancellationToken.None))
+                using (HttpResponseMessage untouched = await client.SendAsync(new RegistryRequest("Test", new HttpMethod("PATCH"), uri).WithBody(() => new StreamContent(new System.IO.MemoryStream(new byte[10]))).Streamed(() => true), CancellationToken.None))
                 {
                     Assert.Equal(HttpStatusCode.Accepted, untouched.StatusCode);
                 }
@@ -385,7 +387,7 @@ namespace StreamLayer.Tests
                 server);
 
         private static Task<HttpResponseMessage> Send(RegistryClient client, HttpMethod method, Uri uri) =>
-            client.SendAsync("Test", _ => new HttpRequestMessage(method, uri), () => true, CancellationToken.None);
+            client.SendAsync(new RegistryRequest("Test", method, uri), CancellationToken.None);
 
         private static HttpResponseMessage Challenge(string header)
         {

@@ -4,6 +4,8 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Layers;
+using StreamLayer.Sinks;
 
 namespace StreamLayer.Tests
 {

@@ -1,4 +1,6 @@
 using System.IO;
+using StreamLayer.Layers;
+using StreamLayer.Sinks;
 
 namespace StreamLayer.MonoChecks
 {

@@ -8,6 +8,8 @@ using System.Threading;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Tests;
+using StreamLayer.Layers;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.MonoChecks
 {

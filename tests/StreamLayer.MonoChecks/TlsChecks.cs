@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Http;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.MonoChecks
 {
@@ -42,7 +43,7 @@ namespace StreamLayer.MonoChecks
                     using (var client = new RegistryClient(ImageReference.Parse("localhost:" + port + "/app"), options))
                     {
                         var error = Expect.Throws<RegistryException>(
-                            () => client.SendAsync("Test", _ => new HttpRequestMessage(HttpMethod.Get, client.RepositoryUri("tags/list")), () => true, CancellationToken.None).GetAwaiter().GetResult(),
+                            () => client.SendAsync(client.Request("Test", HttpMethod.Get, "tags/list"), CancellationToken.None).GetAwaiter().GetResult(),
                             "the request");
                         Expect.Equal(RegistryFailure.ConnectionFailed, error.Failure, "the failure (" + error.Message + ")");
                         Expect.True(error.Message.Contains("no TLS version in common") && !error.Message.Contains("CA certificate"), "the message: " + error.Message);

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 using StreamLayer.Compression;
 using StreamLayer.Pipeline;
 
-namespace StreamLayer
+namespace StreamLayer.Layers
 {
     /// <summary>
     /// One layer, from its first input byte to the end of its sink, and the one owner of its outcome.
@@ -30,15 +30,21 @@ namespace StreamLayer
         private Exception _failure;
         private int _disposed;
 
-        /// <param name="options">How to compress; checked here (an <see cref="ArgumentException"/> names what cannot be used).</param>
+        /// <param name="options">How to compress; checked here (a <see cref="LayerOptionsException"/> names what cannot be used).</param>
         /// <param name="sink">Where the blob goes; it starts reading at once, on a task of its own.</param>
         /// <param name="source">Where the input comes from, for messages.</param>
         /// <param name="cancellationToken">Stops the layer (Ctrl+C): it fails with an <see cref="OperationCanceledException"/>.</param>
         public LayerOperation(LayerOptions options, ILayerSink sink, LayerSource source = null, CancellationToken cancellationToken = default)
+            : this((options ?? throw new ArgumentNullException(nameof(options))).Check(), sink, source, cancellationToken)
         {
-            if (options == null)
+        }
+
+        /// <param name="settings">Options already checked, as a <see cref="LayerRun"/> has them.</param>
+        public LayerOperation(LayerSettings settings, ILayerSink sink, LayerSource source = null, CancellationToken cancellationToken = default)
+        {
+            if (settings == null)
             {
-                throw new ArgumentNullException(nameof(options));
+                throw new ArgumentNullException(nameof(settings));
             }
 
             if (sink == null)
@@ -46,12 +52,10 @@ namespace StreamLayer
                 throw new ArgumentNullException(nameof(sink));
             }
 
-            options.Validate();
-            LayerOptions settled = options.Clone();
             Source = source ?? LayerSource.LooseBytes;
             CancellationToken stopped = _stop.Token;
-            var pool = new BlockPool(BlockCompressor.BlockSizeFor(settled.Compression));
-            _writer = new BlockWriter(pool, first => LayerRoute.Choose(first, settled, pool, Fail, stopped));
+            var pool = new BlockPool(BlockCompressor.BlockSizeFor(settings.Compression));
+            _writer = new BlockWriter(pool, first => LayerRoute.Choose(first, settings, pool, Fail, stopped));
             _reader = new BlobReader(_writer, stopped);
             _callerStop = cancellationToken.Register(() => Fail(new OperationCanceledException(cancellationToken)));
             Completion = RunSinkAsync(sink, cancellationToken);

@@ -1,31 +1,32 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 
-namespace StreamLayer
+namespace StreamLayer.Layers
 {
     /// <summary>
     /// The layers one command makes, in order, and the rules between them: loose bytes (one by one, or in arrays)
-    /// make one layer together; each whole stream or file makes a layer of its own; the two are never mixed; and a
-    /// destination may hold at most so many layers (a single file holds one).
+    /// make one layer together; each whole stream or file makes a layer of its own; the two are never mixed; a
+    /// destination holds at most so many layers (a single file holds one); and an input that cannot make a layer
+    /// ends only itself, unless the destination's layers stand or fall together.
     /// </summary>
     internal sealed class LayerRun : IDisposable
     {
-        private readonly LayerOptions _options;
-        private readonly Func<LayerSource, ILayerSink> _openSink;
+        private readonly LayerSettings _settings;
+        private readonly ILayerDestination _destination;
         private readonly CancellationToken _cancellationToken;
+        private int _admitted;
         private bool _sawWholeLayer;
 
-        /// <param name="openSink">Where each layer's blob goes; called once per layer, before any of its input is read.</param>
-        public LayerRun(LayerOptions options, Func<LayerSource, ILayerSink> openSink, int maxLayers, CancellationToken cancellationToken)
+        /// <param name="options">Checked here, before any input: a <see cref="LayerOptionsException"/> names what cannot be used.</param>
+        public LayerRun(LayerOptions options, ILayerDestination destination, CancellationToken cancellationToken)
         {
-            options.Validate();
-            _options = options.Clone();
-            _openSink = openSink;
-            MaxLayers = maxLayers;
+            _settings = options.Check();
+            _destination = destination ?? throw new ArgumentNullException(nameof(destination));
             _cancellationToken = cancellationToken;
         }
 
-        public int MaxLayers { get; }
+        public ILayerDestination Destination => _destination;
 
         /// <summary>Layers started so far.</summary>
         public int Count { get; private set; }
@@ -35,15 +36,6 @@ namespace StreamLayer
 
         /// <summary>The layer of loose bytes, open from its first byte until <see cref="TakeLooseBytes"/>; null when there is none.</summary>
         public LayerOperation LooseBytes { get; private set; }
-
-        /// <summary>Checks, before anything is read, that <paramref name="layers"/> more layers fit the destination.</summary>
-        public void Expect(int layers)
-        {
-            if (Count + layers > MaxLayers)
-            {
-                throw LayerInputException.TooMany(MaxLayers, Count + layers);
-            }
-        }
 
         /// <summary>Whether the layer of loose bytes was declined (-WhatIf, -Confirm): later bytes are dropped.</summary>
         public bool LooseBytesDeclined { get; private set; }
@@ -64,7 +56,7 @@ namespace StreamLayer
                 throw LayerInputException.Mixed();
             }
 
-            Expect(1);
+            EnsureRoom(1);
             if (!shouldStart(LayerSource.LooseBytes))
             {
                 LooseBytesDeclined = true;
@@ -75,23 +67,60 @@ namespace StreamLayer
             return LooseBytes;
         }
 
-        /// <summary>Checks that a whole stream or file may make the next layer, before anything of it is read.</summary>
-        public void Admit(LayerSource source)
+        /// <summary>
+        /// Admits whole streams or files as the next layers, all of them before any is read: they may not follow
+        /// loose bytes, and must fit the destination. Each is then started with <see cref="StartWhole"/> or declined.
+        /// </summary>
+        public void Admit(IReadOnlyCollection<LayerSource> sources)
         {
+            if (sources.Count == 0)
+            {
+                return;
+            }
+
             if (LooseBytes != null)
             {
                 throw LayerInputException.Mixed();
             }
 
             _sawWholeLayer = true;
-            Expect(1);
+            EnsureRoom(_admitted + sources.Count);
+            _admitted += sources.Count;
         }
 
-        /// <summary>A layer of its own for a whole stream or file; the caller reads it and completes it.</summary>
+        /// <summary>A layer of its own for an admitted stream or file; the caller reads it and completes it.</summary>
         public LayerOperation StartWhole(LayerSource source)
         {
-            Admit(source);
+            TakeAdmitted();
             return Start(source);
+        }
+
+        /// <summary>An admitted stream or file that makes no layer (-WhatIf, or it failed before it was read).</summary>
+        public void Decline(LayerSource source) => TakeAdmitted();
+
+        /// <summary>Whether <paramref name="error"/> ends only the input it came from, so that the next one may still make a layer.</summary>
+        public bool EndsOnlyItsInput(Exception error)
+        {
+            if (_destination.AllOrNothing || !(error is LayerInputException input))
+            {
+                return false;
+            }
+
+            switch (input.Problem)
+            {
+                // One file or stream among several that cannot make a layer; the next one may.
+                case LayerInputProblem.Empty:
+                case LayerInputProblem.ReadFailed:
+                case LayerInputProblem.Corrupt:
+                case LayerInputProblem.NotTar:
+                case LayerInputProblem.NotReadable:
+                case LayerInputProblem.PathNotFound:
+                case LayerInputProblem.PathNotFileSystem:
+                case LayerInputProblem.PathIsDirectory:
+                    return true;
+                default:
+                    return false;
+            }
         }
 
         /// <summary>Hands the open layer of loose bytes to the caller to finish (or abandon); null when there is none.</summary>
@@ -105,10 +134,29 @@ namespace StreamLayer
         /// <summary>Abandons a layer of loose bytes still open: its sink cleans up.</summary>
         public void Dispose() => TakeLooseBytes()?.Dispose();
 
+        /// <summary>The layer limit, checked here only: <paramref name="more"/> layers beyond those started must fit.</summary>
+        private void EnsureRoom(int more)
+        {
+            if (Count + more > _destination.MaxLayers)
+            {
+                throw LayerInputException.TooMany(_destination.MaxLayers, Count + more);
+            }
+        }
+
+        private void TakeAdmitted()
+        {
+            if (_admitted == 0)
+            {
+                throw new InvalidOperationException("A whole stream or file makes a layer only once it was admitted.");
+            }
+
+            _admitted--;
+        }
+
         private LayerOperation Start(LayerSource source)
         {
             Count++;
-            return new LayerOperation(_options, _openSink(source), source, _cancellationToken);
+            return new LayerOperation(_settings, _destination.OpenSink(source), source, _cancellationToken);
         }
     }
 }

@@ -24,15 +24,15 @@ namespace StreamLayer.Pipeline
         private long _tarLength;
 
         /// <param name="container">How the input was compressed before it became these tar bytes (None: it was the tar).</param>
-        public CompressRoute(LayerOptions options, BlockPool pool, Action<Exception> fail, CancellationToken stopped, LayerCompression container = LayerCompression.None)
+        public CompressRoute(LayerSettings settings, BlockPool pool, Action<Exception> fail, CancellationToken stopped, LayerCompression container = LayerCompression.None)
         {
             _header = new TarHeaderCheck(container);
-            _compressor = BlockCompressor.Create(options.Compression, options.EffectiveLevel);
+            _compressor = BlockCompressor.Create(settings.Compression, settings.Level);
             _pool = pool;
-            MediaType = MediaTypes.For(options.Compression, options.MediaType);
+            MediaType = settings.MediaType;
 
             // An uncompressed blob is the tar itself: no workers, and its Digest is its DiffId.
-            int workers = _compressor.IsIdentity ? 0 : _compressor.IsParallel ? options.MaxParallelism : 1;
+            int workers = _compressor.IsIdentity ? 0 : _compressor.IsParallel ? settings.MaxParallelism : 1;
             _blocks = new OrderedBlocks(2 * Math.Max(workers, 1) + 2, stopped);
             if (workers > 0)
             {

@@ -37,17 +37,17 @@ namespace StreamLayer.Pipeline
         public abstract void Dispose();
 
         /// <summary>The route for a layer whose first input block is <paramref name="first"/>.</summary>
-        public static LayerRoute Choose(Block first, LayerOptions options, BlockPool pool, Action<Exception> fail, CancellationToken stopped)
+        public static LayerRoute Choose(Block first, LayerSettings settings, BlockPool pool, Action<Exception> fail, CancellationToken stopped)
         {
             LayerCompression input = InputFormat.Detect(first.Raw, first.RawCount);
             if (input == LayerCompression.None)
             {
-                return new CompressRoute(options, pool, fail, stopped);
+                return new CompressRoute(settings, pool, fail, stopped);
             }
 
-            return options.Recompress
-                ? new RecompressRoute(input, options, pool, fail, stopped)
-                : (LayerRoute)new PassThroughRoute(input, options, pool, fail, stopped);
+            return settings.Recompress
+                ? new RecompressRoute(input, settings, pool, fail, stopped)
+                : (LayerRoute)new PassThroughRoute(input, settings, pool, fail, stopped);
         }
 
         protected static ArraySegment<byte> End => new ArraySegment<byte>(Array.Empty<byte>());

@@ -21,9 +21,9 @@ namespace StreamLayer.Pipeline
         private Block _current;
         private bool _ended;
 
-        public PassThroughRoute(LayerCompression input, LayerOptions options, BlockPool pool, Action<Exception> fail, CancellationToken stopped)
+        public PassThroughRoute(LayerCompression input, LayerSettings settings, BlockPool pool, Action<Exception> fail, CancellationToken stopped)
         {
-            if (input == LayerCompression.Zstd && options.MediaType == LayerMediaType.Docker)
+            if (input == LayerCompression.Zstd && settings.MediaTypeFamily == LayerMediaType.Docker)
             {
                 throw new LayerOptionsException(
                     "The input is zstd-compressed, and Docker's image format has no media type for zstd layers. Use the OCI media types, or recompress the input to gzip.",
@@ -31,7 +31,7 @@ namespace StreamLayer.Pipeline
             }
 
             InputCompression = input;
-            MediaType = MediaTypes.For(input, options.MediaType);
+            MediaType = MediaTypes.For(input, settings.MediaTypeFamily);
             _header = new TarHeaderCheck(input);
             _pool = pool;
 

@@ -21,13 +21,13 @@ namespace StreamLayer.Pipeline
         private readonly InputDecompressor _decompressor;
         private readonly CancellationToken _stopped;
 
-        public RecompressRoute(LayerCompression input, LayerOptions options, BlockPool inputPool, Action<Exception> fail, CancellationToken stopped)
+        public RecompressRoute(LayerCompression input, LayerSettings settings, BlockPool inputPool, Action<Exception> fail, CancellationToken stopped)
         {
             InputCompression = input;
             _inputPool = inputPool;
             _stopped = stopped;
-            var pool = new BlockPool(BlockCompressor.BlockSizeFor(options.Compression));
-            _compress = new CompressRoute(options, pool, fail, stopped, input);
+            var pool = new BlockPool(BlockCompressor.BlockSizeFor(settings.Compression));
+            _compress = new CompressRoute(settings, pool, fail, stopped, input);
             _inner = new BlockWriter(pool, _ => _compress);
             _decompressor = new InputDecompressor(
                 input,

@@ -74,6 +74,69 @@ namespace StreamLayer.Registry
         public override string ToString() =>
             Name + (Tag != null ? ":" + Tag : string.Empty) + (Digest != null ? "@" + Digest : string.Empty);
 
+        /// <summary>
+        /// A repository to write to, or <see cref="ImageFailure.RepositoryInvalid"/> with the way to write it: without a
+        /// scheme (registries are named, not addressed), without a tag (given apart) or a digest.
+        /// </summary>
+        /// <param name="pushed">What is written and named by its own digest, for the message: "layer", "index".</param>
+        public static ImageReference ParseRepository(string text, string pushed)
+        {
+            Match url = Regex.Match(text ?? string.Empty, "^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$");
+            if (url.Success)
+            {
+                string name = url.Groups[2].Value.TrimEnd('/');
+                bool http = url.Groups[1].Value.Equals("http", StringComparison.OrdinalIgnoreCase);
+                throw InvalidRepository(
+                    text,
+                    "Leave out the scheme: -Repository " + name + "."
+                    + (http ? " For a registry that speaks plain http, add -PlainHttp." : " StreamLayer talks https to it (add -PlainHttp for http)."));
+            }
+
+            ImageReference repository;
+            try
+            {
+                repository = Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw InvalidRepository(text, e.Message);
+            }
+
+            if (repository.Digest != null)
+            {
+                throw InvalidRepository(text, "-Repository names a repository, without a digest: the " + pushed + "'s digest is its name in the repository. Use -Repository " + text.Substring(0, text.IndexOf('@')) + ".");
+            }
+
+            if (repository.Tag != null)
+            {
+                string name = text.Substring(0, text.LastIndexOf(':'));
+                throw InvalidRepository(text, "-Repository names a repository, without a tag. Give the tag apart: -Repository " + name + " -Tag '" + repository.Tag + "'.");
+            }
+
+            return repository;
+        }
+
+        /// <summary>Checks that every tag can name a manifest of this repository (<see cref="ImageFailure.TagInvalid"/> for the first that cannot).</summary>
+        public void CheckTags(System.Collections.Generic.IEnumerable<string> tags)
+        {
+            foreach (string tag in tags)
+            {
+                try
+                {
+                    WithTag(tag);
+                }
+                catch (FormatException e)
+                {
+                    throw new ImageException(ImageFailure.TagInvalid, tag, e.Message);
+                }
+            }
+        }
+
+        private static ImageException InvalidRepository(string text, string why) => new ImageException(
+            ImageFailure.RepositoryInvalid,
+            text,
+            "'" + text + "' is not a repository name. " + why + " Examples: localhost:5000/stream, registry.example.com/team/app, ubuntu.");
+
         /// <summary>Parses a reference; throws FormatException with a message that says what is wrong.</summary>
         public static ImageReference Parse(string reference)
         {

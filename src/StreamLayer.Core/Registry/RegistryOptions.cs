@@ -1,5 +1,4 @@
 using System;
-using StreamLayer.Registry.Auth;
 
 namespace StreamLayer.Registry
 {
@@ -32,10 +31,27 @@ namespace StreamLayer.Registry
         /// <summary>The longest Retry-After that is honoured as given; longer ones are cut to this.</summary>
         public TimeSpan MaximumRetryAfter { get; set; } = TimeSpan.FromMinutes(2);
 
-        public UploadMode UploadMode { get; set; } = UploadMode.Stream;
+        public const int DefaultChunkSize = 16 << 20;
 
-        /// <summary>Bytes per PATCH in chunked mode.</summary>
-        public int ChunkSize { get; set; } = 16 << 20;
+        // GHCR refuses chunks over 4 MiB, so the chunks of a streamed upload's fallback are no larger.
+        private const int LargestFallbackChunk = 4 << 20;
+
+        /// <summary>How blobs travel; null for the choice of <see cref="EffectiveUploadMode"/>.</summary>
+        public UploadMode? UploadMode { get; set; }
+
+        /// <summary>Bytes per PATCH in chunked mode; null for <see cref="DefaultChunkSize"/>.</summary>
+        public int? ChunkSize { get; set; }
+
+        /// <summary>
+        /// The upload mode, decided here only: the one asked for; else chunks when a chunk size was given (a size
+        /// asks for chunks); else one streamed PATCH, as docker, skopeo and go-containerregistry send.
+        /// </summary>
+        public UploadMode EffectiveUploadMode => UploadMode ?? (ChunkSize.HasValue ? Registry.UploadMode.Chunked : Registry.UploadMode.Stream);
+
+        public int EffectiveChunkSize => ChunkSize ?? DefaultChunkSize;
+
+        /// <summary>The chunks a streamed upload falls back to when a front end refuses a streamed body before any of it was sent.</summary>
+        public int FallbackChunkSize => Math.Min(EffectiveChunkSize, LargestFallbackChunk);
 
         /// <summary>Credentials given by the caller; they win over any <see cref="CredentialSource"/>.</summary>
         public RegistryCredential Credential { get; set; }
@@ -75,7 +91,7 @@ namespace StreamLayer.Registry
                 throw new ArgumentOutOfRangeException(nameof(MaximumRetryCount), MaximumRetryCount, "The retry count cannot be negative.");
             }
 
-            if (ChunkSize < 1024)
+            if (EffectiveChunkSize < 1024)
             {
                 throw new ArgumentOutOfRangeException(nameof(ChunkSize), ChunkSize, "A chunk must be at least 1 KiB.");
             }

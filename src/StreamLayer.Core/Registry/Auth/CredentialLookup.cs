@@ -22,7 +22,7 @@ namespace StreamLayer.Registry.Auth
         public CredentialLookup(ImageReference repository, RegistryCredential given, IRegistryCredentialSource source, Action<string> log, Http.Secrets secrets)
         {
             _secrets = secrets;
-            given?.AddTo(secrets);
+            secrets.Add(given);
             _repository = repository;
             _given = given;
             _source = source;
@@ -52,7 +52,7 @@ namespace StreamLayer.Registry.Auth
                     : "no credentials for " + _repository.Registry + " in " + _source.Description);
             }
 
-            credential?.AddTo(_secrets);
+            _secrets.Add(credential);
             _credential = credential;
             _resolved = true;
             return credential;

@@ -83,12 +83,11 @@ namespace StreamLayer.Registry.Auth
         /// <summary>Whether a request to <paramref name="uri"/> may carry the registry's Authorization: same scheme, host and port.</summary>
         public bool Covers(Uri uri) => Redirect.SameOrigin(uri, _origin);
 
-        /// <summary>Adds the current Authorization to a request for the registry; says what was sent.</summary>
-        public SentAuthorization Apply(HttpRequestMessage request)
+        /// <summary>The Authorization a request to <paramref name="uri"/> carries now: none for another host.</summary>
+        public SentAuthorization Current(Uri uri)
         {
-            if (!Covers(request.RequestUri))
+            if (!Covers(uri))
             {
-                request.Headers.Authorization = null;
                 return default;
             }
 
@@ -96,14 +95,12 @@ namespace StreamLayer.Registry.Auth
             {
                 if (_scheme == AuthScheme.Basic)
                 {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Basic", _basic);
-                    return new SentAuthorization(AuthScheme.Basic, _generation);
+                    return new SentAuthorization(AuthScheme.Basic, _generation, new AuthenticationHeaderValue("Basic", _basic));
                 }
 
                 if (_scheme == AuthScheme.Bearer && _token != null)
                 {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
-                    return new SentAuthorization(AuthScheme.Bearer, _generation);
+                    return new SentAuthorization(AuthScheme.Bearer, _generation, new AuthenticationHeaderValue("Bearer", _token));
                 }
             }
 

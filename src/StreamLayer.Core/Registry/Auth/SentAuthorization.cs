@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+
 namespace StreamLayer.Registry.Auth
 {
     internal enum AuthScheme
@@ -7,17 +9,20 @@ namespace StreamLayer.Registry.Auth
         Bearer,
     }
 
-    /// <summary>What a request carried: the scheme and the generation of its token.</summary>
+    /// <summary>What a request carries: the scheme, the generation of its token, and the header itself (null for none).</summary>
     internal readonly struct SentAuthorization
     {
-        public SentAuthorization(AuthScheme scheme, int generation)
+        public SentAuthorization(AuthScheme scheme, int generation, AuthenticationHeaderValue header)
         {
             Scheme = scheme;
             Generation = generation;
+            Header = header;
         }
 
         public AuthScheme Scheme { get; }
 
         public int Generation { get; }
+
+        public AuthenticationHeaderValue Header { get; }
     }
 }

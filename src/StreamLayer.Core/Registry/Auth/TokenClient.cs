@@ -23,19 +23,19 @@ namespace StreamLayer.Registry.Auth
         private const string Step = "Getting a token from the registry's token server";
         private static readonly TimeSpan s_defaultLifetime = TimeSpan.FromSeconds(60);
 
-        private readonly Connections _connections;
+        private readonly RequestHandler _pipeline;
         private readonly CredentialLookup _credentials;
         private readonly bool _allowUnencrypted;
         private readonly Action<string> _log;
         private readonly Secrets _secrets;
 
-        /// <param name="connections">Where the token server is reached (its own host's connection).</param>
+        /// <param name="pipeline">The token server's own pipeline (scrub, retry, redirect, send): never the registry's.</param>
         /// <param name="credentials">For the advice when the server gives nothing anonymously.</param>
         /// <param name="secrets">What the token server's answers are scrubbed of; issued tokens join it.</param>
-        public TokenClient(Connections connections, CredentialLookup credentials, bool allowUnencryptedAuthentication, Action<string> log, Secrets secrets)
+        public TokenClient(RequestHandler pipeline, CredentialLookup credentials, bool allowUnencryptedAuthentication, Action<string> log, Secrets secrets)
         {
             _secrets = secrets;
-            _connections = connections;
+            _pipeline = pipeline;
             _credentials = credentials;
             _allowUnencrypted = allowUnencryptedAuthentication;
             _log = log;
@@ -68,24 +68,21 @@ namespace StreamLayer.Registry.Auth
 
                     form.Add(new KeyValuePair<string, string>("scope", string.Join(" ", scopeList)));
                     form.Add(new KeyValuePair<string, string>("client_id", "streamlayer"));
-                    response = await SendAsync(realm, () => new HttpRequestMessage(HttpMethod.Post, realm) { Content = new FormUrlEncodedContent(form) }, cancellationToken).ConfigureAwait(false);
+                    response = await SendAsync(
+                        realm,
+                        new RegistryRequest(Step, HttpMethod.Post, realm).WithBody(() => new FormUrlEncodedContent(form)).HoldingSecret("the form that holds the identity token"),
+                        cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     Uri uri = TokenUri(realm, challenge.Service, scopeList, credential?.Kind == RegistryCredentialKind.Password ? credential.UserName : null);
-                    response = await SendAsync(
-                        realm,
-                        () =>
-                        {
-                            var request = new HttpRequestMessage(HttpMethod.Get, uri);
-                            if (credential?.Kind == RegistryCredentialKind.Password)
-                            {
-                                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.BasicParameter);
-                            }
+                    var request = new RegistryRequest(Step, HttpMethod.Get, uri);
+                    if (credential?.Kind == RegistryCredentialKind.Password)
+                    {
+                        request = request.WithAuthorization(new AuthenticationHeaderValue("Basic", credential.BasicParameter));
+                    }
 
-                            return request;
-                        },
-                        cancellationToken).ConfigureAwait(false);
+                    response = await SendAsync(realm, request, cancellationToken).ConfigureAwait(false);
                 }
 
                 return await ReadAsync(response, realm, credential, scopes).ConfigureAwait(false);
@@ -97,72 +94,19 @@ namespace StreamLayer.Registry.Auth
         }
 
         /// <summary>
-        /// Sends the request to the realm, and on to each Location a redirect names (at most
-        /// <see cref="Redirect.MostHops"/>), as Go's client does for docker. Credentials stay with the realm's own
-        /// scheme, host and port: a hop elsewhere goes without the Basic header, and an identity token that a 307 or
-        /// 308 would carry elsewhere in the form is not sent at all.
+        /// Sends a request to the token server through its own pipeline, which follows redirects as Go's client
+        /// does for docker: the Basic header stays with the realm's own scheme, host and port, and an identity
+        /// token that a 307 or 308 would carry elsewhere in the form is not sent at all.
         /// </summary>
-        private async Task<HttpResponseMessage> SendAsync(Uri realm, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
-        {
-            return await Redirect.FollowAsync(
-                Step,
-                "the token server",
-                current => SendOnceAsync(
-                    realm,
-                    current?.Location ?? realm,
-                    () =>
-                    {
-                        HttpRequestMessage request = create();
-                        if (current != null)
-                        {
-                            current.ApplyTo(request);
-                            if (!Redirect.SameOrigin(realm, current.Location))
-                            {
-                                request.Headers.Authorization = null;
-                            }
-                        }
-
-                        return request;
-                    },
-                    cancellationToken),
-                () => true,
-                _log,
-                (response, next) =>
-                {
-                    if (next.Method == null && response.RequestMessage?.Method == HttpMethod.Post && !Redirect.SameOrigin(realm, next.Location))
-                    {
-                        throw new RegistryException(
-                            RegistryFailure.RedirectNotFollowed,
-                            Step + ": the token server " + RedactedUrl.Of(realm) + " answered " + (int)response.StatusCode + " to " + RedactedUrl.Of(next.Location)
-                            + ", another host, keeping the form that holds the identity token; it was not sent there.")
-                        {
-                            StatusCode = response.StatusCode,
-                            Method = response.RequestMessage.Method.Method,
-                            Url = RedactedUrl.Of(response.RequestMessage.RequestUri),
-                        };
-                    }
-                }).ConfigureAwait(false);
-        }
-
-        private async Task<HttpResponseMessage> SendOnceAsync(Uri realm, Uri target, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
+        private async Task<HttpResponseMessage> SendAsync(Uri realm, RegistryRequest request, CancellationToken cancellationToken)
         {
             try
             {
-                return await _connections.For(target).SendAsync(
-                    Step,
-                    _ =>
-                    {
-                        HttpRequestMessage request = create();
-                        _secrets.Attach(request);
-                        return request;
-                    },
-                    () => true,
-                    null,
-                    cancellationToken).ConfigureAwait(false);
+                return await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
             catch (RegistryException e) when (e.Failure == RegistryFailure.ConnectionFailed || e.Failure == RegistryFailure.Timeout)
             {
-                string where = target == realm ? string.Empty : " (redirected to " + RedactedUrl.Of(target) + ")";
+                string where = e.Url == null || e.Url == RedactedUrl.Of(request.Uri) ? string.Empty : " (redirected to " + e.Url + ")";
                 throw new RegistryException(
                     RegistryFailure.TokenRealmUnreachable,
                     "The registry sends clients to the token server " + RedactedUrl.Of(realm) + where + " for a token, and it cannot be reached: " + e.Message,

@@ -31,18 +31,6 @@ namespace StreamLayer.Registry.Blobs
             Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         }
 
-        /// <summary>
-        /// A PATCH of this content to <paramref name="location"/>. Its length is unknown, so the request asks for
-        /// chunked transfer outright: without that, .NET Framework's handler (and Mono's) would load the whole blob
-        /// into memory before sending any of it, and fail above 2 GiB.
-        /// </summary>
-        public HttpRequestMessage PatchTo(Uri location)
-        {
-            var request = new HttpRequestMessage(new HttpMethod("PATCH"), location) { Content = this };
-            request.Headers.TransferEncodingChunked = true;
-            return request;
-        }
-
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext context)
         {
             while (true)

@@ -3,6 +3,7 @@ using System.IO;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.Registry.Blobs
 {

@@ -5,6 +5,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
@@ -79,19 +80,18 @@ namespace StreamLayer.Registry.Blobs
                 HttpResponseMessage response;
                 try
                 {
-                    response = await _client.SendAsync(
-                        step,
-                        _ =>
+                    int offset = sent;
+                    RegistryRequest request = new RegistryRequest(step, new HttpMethod("PATCH"), _session.Location)
+                        .WithBody(() =>
                         {
-                            var content = new ByteArrayContent(chunk, sent, length);
+                            var content = new ByteArrayContent(chunk, offset, length);
                             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                            var request = new HttpRequestMessage(new HttpMethod("PATCH"), _session.Location) { Content = content };
                             // Registries expect "<start>-<end>" with no unit; .NET's ContentRangeHeaderValue would write "bytes ...".
-                            request.Content.Headers.TryAddWithoutValidation("Content-Range", first.ToString(CultureInfo.InvariantCulture) + "-" + last.ToString(CultureInfo.InvariantCulture));
-                            return request;
-                        },
-                        () => false, // a failed chunk is resent from what the registry has, below
-                        cancellationToken).ConfigureAwait(false);
+                            content.Headers.TryAddWithoutValidation("Content-Range", first.ToString(CultureInfo.InvariantCulture) + "-" + last.ToString(CultureInfo.InvariantCulture));
+                            return content;
+                        })
+                        .WithoutRetries(); // a failed chunk is resent from what the registry has, below
+                    response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 }
                 catch (RegistryException e) when ((e.Failure == RegistryFailure.ConnectionFailed || e.Failure == RegistryFailure.Timeout) && failures < _options.MaximumRetryCount)
                 {

@@ -1,7 +1,9 @@
 using System;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 
 namespace StreamLayer.Registry.Blobs
 {
@@ -39,14 +41,7 @@ namespace StreamLayer.Registry.Blobs
             var cursor = new BlobCursor(source);
             try
             {
-                if (_client.Options.UploadMode == UploadMode.Stream)
-                {
-                    await new StreamedUpload(_client, session, _uploaded).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await new ChunkedUpload(_client, session, _uploaded, _client.Options.ChunkSize).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
-                }
+                await SendAsync(session, cursor, cancellationToken).ConfigureAwait(false);
 
                 // A streamed body ends early, and cleanly, when the source fails; the session is then cancelled below.
                 cursor.ThrowIfFailed();
@@ -83,6 +78,31 @@ namespace StreamLayer.Registry.Blobs
                 }
 
                 throw;
+            }
+        }
+
+        /// <summary>
+        /// The upload mode is chosen here only: the options' mode, and chunks when a front end refuses a streamed body
+        /// before any of it was sent (no larger than GHCR takes).
+        /// </summary>
+        private async Task SendAsync(UploadSession session, BlobCursor cursor, CancellationToken cancellationToken)
+        {
+            RegistryOptions options = _client.Options;
+            if (options.EffectiveUploadMode == UploadMode.Chunked)
+            {
+                await new ChunkedUpload(_client, session, _uploaded, options.EffectiveChunkSize).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            string refused = await new StreamedUpload(_client, session, _uploaded).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
+            if (refused != null)
+            {
+                _client.Log(string.Format(
+                    CultureInfo.InvariantCulture,
+                    "the registry refused a streamed body ({0}) before any of it was sent; uploading in chunks of {1} bytes instead",
+                    refused,
+                    options.FallbackChunkSize));
+                await new ChunkedUpload(_client, session, _uploaded, options.FallbackChunkSize).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
@@ -16,7 +17,7 @@ namespace StreamLayer.Registry.Blobs
         {
             const string step = "Looking for a blob";
             Uri uri = client.RepositoryUri("blobs/" + digest);
-            using (HttpResponseMessage response = await client.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Head, uri), () => true, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await client.SendAsync(new RegistryRequest(step, HttpMethod.Head, uri), cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -55,7 +56,7 @@ namespace StreamLayer.Registry.Blobs
         {
             const string step = "Reading a blob";
             Uri uri = source.RepositoryUri("blobs/" + digest);
-            HttpResponseMessage response = await source.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Get, uri), () => true, cancellationToken, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+            HttpResponseMessage response = await source.SendAsync(new RegistryRequest(step, HttpMethod.Get, uri).ReadingHeadersOnly(), cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 using (response)

@@ -1,22 +1,20 @@
-using System;
-using System.Globalization;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
 {
     /// <summary>
     /// The blob in one PATCH whose body is sent as the encoder produces it, as docker, skopeo and
-    /// go-containerregistry do. A registry or proxy that refuses a streamed body before any of it was sent
-    /// gets the blob in chunks instead.
+    /// go-containerregistry do. Sent with Expect: 100-continue, so that a front end that refuses a streamed body
+    /// says so before any of it is sent.
     /// </summary>
     internal sealed class StreamedUpload
     {
-        // GHCR refuses chunks over 4 MiB, so the fallback's chunks are no larger.
-        private const int FallbackChunk = 4 << 20;
+        private const string Step = "Uploading the layer";
 
         private readonly RegistryClient _client;
         private readonly UploadSession _session;
@@ -29,42 +27,38 @@ namespace StreamLayer.Registry.Blobs
             _uploaded = uploaded;
         }
 
-        public async Task SendAsync(BlobCursor cursor, CancellationToken cancellationToken)
+        /// <summary>
+        /// Sends the blob. When the registry refuses a streamed body (411, 413, 416) before any of it was sent, returns
+        /// what it answered ("411 Length Required"), so that the caller can send the blob another way; null once sent.
+        /// A refusal after part of it was sent is a failure.
+        /// </summary>
+        public async Task<string> SendAsync(BlobCursor cursor, CancellationToken cancellationToken)
         {
-            const string step = "Uploading the layer";
-            using (HttpResponseMessage response = await _client.SendAsync(
-                step,
-                watchdog =>
+            RegistryRequest request = new RegistryRequest(Step, new HttpMethod("PATCH"), _session.Location)
+                .WithBody(watchdog => new BlobContent(cursor, watchdog, cancellationToken, _uploaded))
+                .WithHeaders(message =>
                 {
-                    HttpRequestMessage request = new BlobContent(cursor, watchdog, cancellationToken, _uploaded).PatchTo(_session.Location);
-                    // A front end that refuses a streamed body then says so before any of it is sent, and chunks can take over.
-                    request.Headers.ExpectContinue = true;
-                    return request;
-                },
-                () => !cursor.Started,
-                cancellationToken,
-                HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false))
+                    // Its length is unknown, so the request asks for chunked transfer outright: without that, .NET
+                    // Framework's handler (and Mono's) would load the whole blob into memory before sending any of it.
+                    message.Headers.TransferEncodingChunked = true;
+                    message.Headers.ExpectContinue = true;
+                })
+                .Streamed(() => !cursor.Started)
+                .ReadingHeadersOnly();
+            using (HttpResponseMessage response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
-                    _session.Follow(step, response);
-                    return;
+                    _session.Follow(Step, response);
+                    return null;
                 }
 
                 if (!cursor.Started && RefusesStreamedBody(response.StatusCode))
                 {
-                    int chunkSize = Math.Min(_client.Options.ChunkSize, FallbackChunk);
-                    _client.Log(string.Format(
-                        CultureInfo.InvariantCulture,
-                        "the registry refused a streamed body ({0} {1}) before any of it was sent; uploading in chunks of {2} bytes instead",
-                        (int)response.StatusCode,
-                        response.ReasonPhrase,
-                        chunkSize));
-                    await new ChunkedUpload(_client, _session, _uploaded, chunkSize).SendAsync(cursor, cancellationToken).ConfigureAwait(false);
-                    return;
+                    return (int)response.StatusCode + " " + response.ReasonPhrase;
                 }
 
-                RegistryException error = await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
+                RegistryException error = await ErrorAnswer.ReadAsync(Step, response).ConfigureAwait(false);
                 if (cursor.Started && RefusesStreamedBody(response.StatusCode))
                 {
                     throw error.Rephrased(error.Failure, error.Message + " The registry or a proxy in front of it limits request bodies: push with -UploadMode Chunked and a -ChunkSize it accepts.", error);

@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
@@ -60,7 +61,7 @@ namespace StreamLayer.Registry.Blobs
                     Uri session = ResponseHeaders.Location(response);
                     if (session != null)
                     {
-                        using (await SendAsync(client, "Cancelling the session a mount opened", HttpMethod.Delete, session, () => true, cancellationToken).ConfigureAwait(false))
+                        using (await client.SendAsync(new RegistryRequest("Cancelling the session a mount opened", HttpMethod.Delete, session), cancellationToken).ConfigureAwait(false))
                         {
                         }
                     }
@@ -80,7 +81,7 @@ namespace StreamLayer.Registry.Blobs
 
         /// <summary>GET on the session: 204 with Range, how much of the blob the registry holds.</summary>
         public Task<HttpResponseMessage> StatusAsync(string step, CancellationToken cancellationToken) =>
-            SendAsync(_client, step, HttpMethod.Get, Location, () => true, cancellationToken);
+            _client.SendAsync(new RegistryRequest(step, HttpMethod.Get, Location), cancellationToken);
 
         /// <summary>
         /// PUT with the digest and no body, once every byte went by PATCH; checks the digest the registry stored.
@@ -89,7 +90,7 @@ namespace StreamLayer.Registry.Blobs
         public async Task FinishAsync(LayerDigest layer, CancellationToken cancellationToken)
         {
             const string step = "Finishing the upload";
-            using (HttpResponseMessage response = await PutAsync(step, layer.Digest, EmptyContent, () => true, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await PutAsync(step, layer.Digest, EmptyContent, replayable: true, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.Created || response.StatusCode == HttpStatusCode.NoContent)
                 {
@@ -129,7 +130,7 @@ namespace StreamLayer.Registry.Blobs
                 blob.Headers.ContentLength = size;
                 return blob;
             };
-            using (HttpResponseMessage response = await PutAsync(step, digest, content, () => replayable, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await PutAsync(step, digest, content, replayable, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode != HttpStatusCode.Created && response.StatusCode != HttpStatusCode.NoContent)
                 {
@@ -160,12 +161,12 @@ namespace StreamLayer.Registry.Blobs
                 {
                     for (int attempt = 1; attempt <= 4; attempt++)
                     {
-                        using (HttpResponseMessage deleted = await SendAsync(_client, "Cancelling the upload", HttpMethod.Delete, location, () => false, timeout.Token).ConfigureAwait(false))
+                        using (HttpResponseMessage deleted = await _client.SendAsync(new RegistryRequest("Cancelling the upload", HttpMethod.Delete, location).WithoutRetries(), timeout.Token).ConfigureAwait(false))
                         {
                         }
 
                         await Task.Delay(100 * attempt, timeout.Token).ConfigureAwait(false);
-                        using (HttpResponseMessage status = await SendAsync(_client, "Checking the upload is cancelled", HttpMethod.Get, location, () => false, timeout.Token).ConfigureAwait(false))
+                        using (HttpResponseMessage status = await _client.SendAsync(new RegistryRequest("Checking the upload is cancelled", HttpMethod.Get, location).WithoutRetries(), timeout.Token).ConfigureAwait(false))
                         {
                             if (status.StatusCode == HttpStatusCode.NotFound || status.StatusCode == HttpStatusCode.BadRequest)
                             {
@@ -209,7 +210,7 @@ namespace StreamLayer.Registry.Blobs
             {
                 try
                 {
-                    using (await SendAsync(_client, "Cancelling the upload", HttpMethod.Delete, location, () => false, timeout.Token).ConfigureAwait(false))
+                    using (await _client.SendAsync(new RegistryRequest("Cancelling the upload", HttpMethod.Delete, location).WithoutRetries(), timeout.Token).ConfigureAwait(false))
                     {
                     }
                 }
@@ -220,17 +221,14 @@ namespace StreamLayer.Registry.Blobs
             }
         }
 
-        private Task<HttpResponseMessage> PutAsync(string step, string digest, Func<HttpContent> body, Func<bool> canRetry, CancellationToken cancellationToken)
+        private Task<HttpResponseMessage> PutAsync(string step, string digest, Func<HttpContent> body, bool replayable, CancellationToken cancellationToken)
         {
-            Uri uri = WithQuery(Location, "digest", digest);
-            return _client.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Put, uri) { Content = body() }, canRetry, cancellationToken);
+            var request = new RegistryRequest(step, HttpMethod.Put, WithQuery(Location, "digest", digest)).WithBody(body);
+            return _client.SendAsync(replayable ? request : request.Streamed(() => false), cancellationToken);
         }
 
         private static Task<HttpResponseMessage> PostAsync(RegistryClient client, string step, Uri uri, CancellationToken cancellationToken) =>
-            client.SendAsync(step, _ => new HttpRequestMessage(HttpMethod.Post, uri) { Content = EmptyContent() }, () => true, cancellationToken);
-
-        private static Task<HttpResponseMessage> SendAsync(RegistryClient client, string step, HttpMethod method, Uri uri, Func<bool> canRetry, CancellationToken cancellationToken) =>
-            client.SendAsync(step, _ => new HttpRequestMessage(method, uri), canRetry, cancellationToken);
+            client.SendAsync(new RegistryRequest(step, HttpMethod.Post, uri).WithBody(EmptyContent), cancellationToken);
 
         private static Uri NextLocation(string step, HttpResponseMessage response) =>
             ResponseHeaders.Location(response)

@@ -8,9 +8,9 @@ using System.Security.Authentication;
 namespace StreamLayer.Registry.Http
 {
     /// <summary>
-    /// The connections of one registry client, each with its own sender: the registry's (its certificates,
-    /// client certificate included), and one per other host it talks to (a token server) with that host's
-    /// certs.d CAs and no client certificate.
+    /// The connections of one registry client: the registry's (its certificates, client certificate included), and
+    /// one per other host it talks to (a token server, blob storage) with that host's certs.d CAs and no client
+    /// certificate.
     /// </summary>
     internal sealed class Connections : IDisposable
     {
@@ -23,7 +23,7 @@ namespace StreamLayer.Registry.Http
         private readonly Uri _registry;
         private readonly SendSettings _settings;
         private readonly bool _injectedHandler;
-        private readonly Dictionary<string, RequestSender> _otherHosts = new Dictionary<string, RequestSender>(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, Connection> _otherHosts = new Dictionary<string, Connection>(StringComparer.OrdinalIgnoreCase);
 
         /// <param name="handler">A handler for every host (tests); null for real connections.</param>
         public Connections(Uri registry, RegistryCertificates certificates, SendSettings settings, HttpMessageHandler handler)
@@ -31,14 +31,14 @@ namespace StreamLayer.Registry.Http
             _registry = registry;
             _settings = settings;
             _injectedHandler = handler != null;
-            Registry = new RequestSender(NewHttpClient(handler ?? CreateHandler(settings, certificates)), certificates, settings);
+            Registry = new Connection(NewHttpClient(handler ?? CreateHandler(settings, certificates)), certificates);
         }
 
-        /// <summary>The registry's connection; requests that follow a Location elsewhere go through it too.</summary>
-        public RequestSender Registry { get; }
+        /// <summary>The registry's connection.</summary>
+        public Connection Registry { get; }
 
         /// <summary>The connection for a host: the registry's own, or that host's.</summary>
-        public RequestSender For(Uri uri)
+        public Connection For(Uri uri)
         {
             if (_injectedHandler || (string.Equals(uri.Scheme, _registry.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(uri.Authority, _registry.Authority, StringComparison.OrdinalIgnoreCase)))
             {
@@ -47,14 +47,14 @@ namespace StreamLayer.Registry.Http
 
             lock (_otherHosts)
             {
-                if (!_otherHosts.TryGetValue(uri.Authority, out RequestSender sender))
+                if (!_otherHosts.TryGetValue(uri.Authority, out Connection connection))
                 {
                     RegistryCertificates certificates = RegistryCertificates.Find(uri.IsDefaultPort ? uri.Host : uri.Authority, null, null);
-                    sender = new RequestSender(NewHttpClient(CreateHandler(_settings, certificates)), certificates, _settings);
-                    _otherHosts.Add(uri.Authority, sender);
+                    connection = new Connection(NewHttpClient(CreateHandler(_settings, certificates)), certificates);
+                    _otherHosts.Add(uri.Authority, connection);
                 }
 
-                return sender;
+                return connection;
             }
         }
 
@@ -63,9 +63,9 @@ namespace StreamLayer.Registry.Http
             Registry.Dispose();
             lock (_otherHosts)
             {
-                foreach (RequestSender sender in _otherHosts.Values)
+                foreach (Connection connection in _otherHosts.Values)
                 {
-                    sender.Dispose();
+                    connection.Dispose();
                 }
 
                 _otherHosts.Clear();
@@ -113,5 +113,21 @@ namespace StreamLayer.Registry.Http
             http.DefaultRequestHeaders.UserAgent.ParseAdd(s_userAgent);
             return http;
         }
+    }
+
+    /// <summary>One host's HTTP client, and the certificates that explain a failed TLS handshake with it.</summary>
+    internal sealed class Connection : IDisposable
+    {
+        public Connection(HttpClient http, RegistryCertificates certificates)
+        {
+            Http = http;
+            Certificates = certificates;
+        }
+
+        public HttpClient Http { get; }
+
+        public RegistryCertificates Certificates { get; }
+
+        public void Dispose() => Http.Dispose();
     }
 }

@@ -1,7 +1,5 @@
 using System;
-using System.Globalization;
 using System.Net.Http;
-using System.Threading.Tasks;
 
 namespace StreamLayer.Registry.Http
 {
@@ -68,50 +66,6 @@ namespace StreamLayer.Registry.Http
             return new Redirect(location, keepsMethod ? null : HttpMethod.Get);
         }
 
-        /// <summary>
-        /// Sends a request (<paramref name="send"/> with null), then again to each Location a redirect names
-        /// (<paramref name="send"/> with that hop), until an answer is no redirect; <see cref="From"/> decides
-        /// whether a hop can be followed, and <paramref name="vet"/> may refuse one more. Hops are logged.
-        /// </summary>
-        /// <param name="server">Who answers, for messages and the log: "the registry", "the token server".</param>
-        public static async Task<HttpResponseMessage> FollowAsync(
-            string step,
-            string server,
-            Func<Redirect, Task<HttpResponseMessage>> send,
-            Func<bool> canResend,
-            Action<string> log,
-            Action<HttpResponseMessage, Redirect> vet = null)
-        {
-            Redirect hop = null;
-            for (int hops = 0; ; hops++)
-            {
-                HttpResponseMessage response = await send(hop).ConfigureAwait(false);
-                Redirect next;
-                try
-                {
-                    next = From(step, response, hops, canResend(), server);
-                    if (next != null)
-                    {
-                        vet?.Invoke(response, next);
-                    }
-                }
-                catch
-                {
-                    response.Dispose();
-                    throw;
-                }
-
-                if (next == null)
-                {
-                    return response;
-                }
-
-                log(string.Format(CultureInfo.InvariantCulture, "{0} redirects ({1}) to {2}", server, (int)response.StatusCode, RedactedUrl.Of(next.Location)));
-                response.Dispose();
-                hop = next;
-            }
-        }
-
         /// <summary>Whether two URLs have one origin (scheme, host and port), the reach of a server's credentials.</summary>
         public static bool SameOrigin(Uri a, Uri b) =>
             a != null
@@ -121,16 +75,5 @@ namespace StreamLayer.Registry.Http
             && string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
             && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase)
             && a.Port == b.Port;
-
-        /// <summary>Points a request made afresh at this hop.</summary>
-        public void ApplyTo(HttpRequestMessage request)
-        {
-            request.RequestUri = Location;
-            if (Method != null)
-            {
-                request.Method = Method;
-                request.Content = null;
-            }
-        }
     }
 }

@@ -51,6 +51,18 @@ namespace StreamLayer.Registry.Http
             }
         }
 
+        /// <summary>Adds a credential's secret in every form it travels in.</summary>
+        public void Add(RegistryCredential credential)
+        {
+            switch (credential?.Kind)
+            {
+                case null: return;
+                case RegistryCredentialKind.Password: AddPassword(credential.UserName, credential.Password); break;
+                case RegistryCredentialKind.IdentityToken: Add(credential.IdentityToken); AddPassword(RegistryCredential.IdentityTokenUser, credential.IdentityToken); break;
+                default: Add(credential.RegistryToken); break;
+            }
+        }
+
         /// <summary>The text with every known secret replaced by ***.</summary>
         public string Scrub(string text)
         {

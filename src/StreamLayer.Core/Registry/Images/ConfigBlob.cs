@@ -1,6 +1,7 @@
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Json;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Json;
 
@@ -21,20 +22,19 @@ namespace StreamLayer.Registry.Images
         private readonly Dictionary<string, RegistryClient> _sources = new Dictionary<string, RegistryClient>(StringComparer.Ordinal);
         private readonly List<IndexChild> _children = new List<IndexChild>();
 
-        public ImageIndexWriter(RegistryClient target, RegistryOptions options)
+        public ImageIndexWriter(RegistryClient target)
         {
             _target = target;
-            _options = options;
+            _options = target.Options;
         }
 
         public IReadOnlyList<IndexChild> Children => _children;
 
-        /// <summary>
-        /// Reads an image for the index. <paramref name="platform"/> is the one its image object names; null takes
-        /// the platform from the image's config.
-        /// </summary>
-        public async Task<IndexChild> AddAsync(ImageReference reference, ImagePlatform platform, CancellationToken cancellationToken)
+        /// <summary>Reads an image for the index and checks it fits: a manifest, a platform no other image has, blobs its repository holds.</summary>
+        public async Task<IndexChild> AddAsync(IndexImage image, CancellationToken cancellationToken)
         {
+            ImageReference reference = image.Reference;
+            ImagePlatform platform = image.Platform;
             bool otherRepository = reference.Name != _target.Repository.Name;
             IndexChild child;
             try

@@ -1,3 +1,4 @@
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images

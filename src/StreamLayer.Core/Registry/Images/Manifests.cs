@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Http;
 using StreamLayer.Registry.Json;
 
@@ -17,21 +18,16 @@ namespace StreamLayer.Registry.Images
         {
             const string step = "Reading a manifest";
             Uri uri = client.RepositoryUri("manifests/" + reference);
-            using (HttpResponseMessage response = await client.SendAsync(
-                step,
-                _ =>
+            RegistryRequest request = new RegistryRequest(step, HttpMethod.Get, uri)
+                .WithHeaders(message =>
                 {
-                    var request = new HttpRequestMessage(HttpMethod.Get, uri);
                     foreach (string type in ImageMediaTypes.Accepted)
                     {
-                        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+                        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
                     }
-
-                    return request;
-                },
-                () => true,
-                cancellationToken,
-                HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false))
+                })
+                .ReadingHeadersOnly();
+            using (HttpResponseMessage response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -67,16 +63,13 @@ namespace StreamLayer.Registry.Images
             string step = reference.StartsWith("sha256:", StringComparison.Ordinal) ? "Writing the manifest" : "Writing the tag " + reference;
             string digest = Sha256Digest.Of(bytes);
             Uri uri = client.RepositoryUri("manifests/" + reference);
-            using (HttpResponseMessage response = await client.SendAsync(
-                step,
-                _ =>
-                {
-                    var content = new ByteArrayContent(bytes);
-                    content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-                    return new HttpRequestMessage(HttpMethod.Put, uri) { Content = content };
-                },
-                () => true,
-                cancellationToken).ConfigureAwait(false))
+            RegistryRequest request = new RegistryRequest(step, HttpMethod.Put, uri).WithBody(() =>
+            {
+                var content = new ByteArrayContent(bytes);
+                content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+                return content;
+            });
+            using (HttpResponseMessage response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode != HttpStatusCode.Created && response.StatusCode != HttpStatusCode.OK)
                 {

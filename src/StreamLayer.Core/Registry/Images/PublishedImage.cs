@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
@@ -48,5 +49,28 @@ namespace StreamLayer.Registry.Images
 
         /// <summary>The config's rootfs.diff_ids, one per layer.</summary>
         public IReadOnlyList<string> DiffIds { get; }
+
+        /// <summary>The image as the host shows it: every layer in order, the base's as its manifest and config describe them, then <paramref name="pushed"/>.</summary>
+        public PushedImage ToPushedImage(IReadOnlyList<LayerDigest> pushed)
+        {
+            var layers = new List<PushedLayer>(Layers.Count);
+            int firstPushed = Layers.Count - pushed.Count;
+            int firstDiffId = DiffIds.Count - Layers.Count;
+            for (int i = 0; i < Layers.Count; i++)
+            {
+                string mediaType = Layers[i]["mediaType"]?.AsString;
+                if (i >= firstPushed)
+                {
+                    layers.Add(PushedLayers.Of(pushed[i - firstPushed], Reference, mediaType));
+                    continue;
+                }
+
+                string digest = Descriptor.DigestOf(Layers[i]);
+                string diffId = firstDiffId + i >= 0 ? DiffIds[firstDiffId + i] : null;
+                layers.Add(new PushedLayer(digest, diffId, Descriptor.SizeOf(Layers[i]), null, mediaType, null, Reference.Registry, Reference.Repository, Reference.WithDigest(digest).ToString()));
+            }
+
+            return new PushedImage(Reference.ToString(), ManifestDigest, MediaType, Size, Platform?.ToString(), Tags, ConfigDigest, layers.AsReadOnly());
+        }
     }
 }

@@ -3,7 +3,7 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace StreamLayer
+namespace StreamLayer.Sinks
 {
     /// <summary>The blob into a stream the caller owns (stdout, memory), or nowhere when there is none: the layer's digests alone.</summary>
     internal sealed class StreamSink : ILayerSink

@@ -1,18 +1,12 @@
-using StreamLayer.Registry;
-using StreamLayer.Registry.Images;
-using StreamLayer.Registry.Json;
-
 namespace StreamLayer
 {
     /// <summary>A layer that is in a registry: its digests and sizes, and where it is.</summary>
     public sealed class PushedLayer
     {
-        internal PushedLayer(LayerDigest layer, ImageReference repository, string mediaTypeInManifest = null)
-            : this(layer.Digest, layer.DiffId, layer.Size, layer.UncompressedSize, mediaTypeInManifest ?? layer.MediaType, layer.Path, repository)
-        {
-        }
-
-        private PushedLayer(string digest, string diffId, long size, long? uncompressedSize, string mediaType, string path, ImageReference repository)
+        /// <param name="registry">The registry's host and port, as <see cref="Registry"/> gives it.</param>
+        /// <param name="repository">The repository within the registry.</param>
+        /// <param name="reference">registry/repository@digest.</param>
+        internal PushedLayer(string digest, string diffId, long size, long? uncompressedSize, string mediaType, string path, string registry, string repository, string reference)
         {
             Digest = digest;
             DiffId = diffId;
@@ -20,9 +14,9 @@ namespace StreamLayer
             UncompressedSize = uncompressedSize;
             MediaType = mediaType;
             Path = path;
-            Registry = repository.Registry;
-            Repository = repository.Repository;
-            Reference = repository.WithDigest(digest).ToString();
+            Registry = registry;
+            Repository = repository;
+            Reference = reference;
         }
 
         public string Digest { get; }
@@ -49,15 +43,5 @@ namespace StreamLayer
         public string Reference { get; }
 
         public override string ToString() => Reference;
-
-        /// <summary>A base image's layer, as its manifest and config describe it.</summary>
-        internal static PushedLayer FromBase(JsonValue descriptor, string diffId, ImageReference repository) => new PushedLayer(
-            Descriptor.DigestOf(descriptor),
-            diffId,
-            Descriptor.SizeOf(descriptor),
-            null,
-            descriptor["mediaType"]?.AsString,
-            null,
-            repository);
     }
 }

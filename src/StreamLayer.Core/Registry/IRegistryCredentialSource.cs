@@ -1,7 +1,7 @@
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace StreamLayer.Registry.Auth
+namespace StreamLayer.Registry
 {
     /// <summary>Finds stored credentials for a registry, e.g. in docker's and podman's config files.</summary>
     internal interface IRegistryCredentialSource

@@ -25,6 +25,21 @@ namespace StreamLayer
 
         /// <summary>A stream that cannot be read (opened for writing only).</summary>
         NotReadable,
+
+        /// <summary>Input that is not bytes: text, or an object of another kind.</summary>
+        NotBytes,
+
+        /// <summary>A path that names no file.</summary>
+        PathNotFound,
+
+        /// <summary>A path of another PowerShell provider than the file system (Env:, Variable:).</summary>
+        PathNotFileSystem,
+
+        /// <summary>A path that names a directory where a file was expected.</summary>
+        PathIsDirectory,
+
+        /// <summary>No input was given at all: no path, no stream, nothing piped in.</summary>
+        Missing,
     }
 
     /// <summary>
@@ -40,10 +55,17 @@ namespace StreamLayer
             Input = source;
         }
 
+        /// <param name="subject">The input as it was given (a path, a pipeline object), for the host's error record.</param>
+        internal LayerInputException(LayerInputProblem problem, object subject, string source, string message, Exception inner = null)
+            : this(problem, source, message, inner) => Subject = subject;
+
         public LayerInputProblem Problem { get; }
 
         /// <summary>The input as messages name it: a quoted path, "the input stream", "the pipeline's bytes"; null when not one input.</summary>
         public string Input { get; }
+
+        /// <summary>The input as it was given (a path, a pipeline object); null when <see cref="Input"/> says it all.</summary>
+        internal object Subject { get; }
 
         /// <summary>For <see cref="LayerInputProblem.Corrupt"/> and <see cref="LayerInputProblem.NotTar"/>: the compression the input's first bytes announced.</summary>
         public LayerCompression? Format { get; private set; }

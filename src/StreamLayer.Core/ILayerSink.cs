@@ -19,6 +19,31 @@ namespace StreamLayer
         Task ConsumeAsync(IBlobSource source, CancellationToken cancellationToken);
     }
 
+    /// <summary>
+    /// Where the layers of one command go, and what that place holds: a registry repository (each layer its own
+    /// upload), one file, nowhere (the digests alone). A new kind of destination is a new implementation.
+    /// </summary>
+    internal interface ILayerDestination
+    {
+        /// <summary>How messages name it: "localhost:5000/app"; null where the command's name says it all (one file, nowhere).</summary>
+        string Target { get; }
+
+        /// <summary>What happens to a blob's bytes there, for progress: "uploaded", "written", "compressed".</summary>
+        string Verb { get; }
+
+        /// <summary>What making a layer there is, for -WhatIf and -Confirm: "Push layer"; null where nobody is asked (the digests, the file the user named).</summary>
+        string Action { get; }
+
+        /// <summary>How many layers it holds: a file one, a repository any number.</summary>
+        int MaxLayers { get; }
+
+        /// <summary>Whether its layers stand or fall together (an image's): then one input that cannot make a layer stops them all.</summary>
+        bool AllOrNothing { get; }
+
+        /// <summary>Where one layer's blob goes. Called once per layer, before any of its input is read.</summary>
+        ILayerSink OpenSink(LayerSource source);
+    }
+
     /// <summary>A layer's compressed blob as it is produced, read once, in order, by one sink.</summary>
     internal interface IBlobSource
     {

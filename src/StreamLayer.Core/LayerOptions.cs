@@ -25,7 +25,7 @@ namespace StreamLayer
         Oci,
     }
 
-    /// <summary>The choices that decide a layer's compressed bytes and its media type.</summary>
+    /// <summary>The choices that decide a layer's compressed bytes and its media type, as a caller asks for them; <see cref="Check"/> makes them settings.</summary>
     internal sealed class LayerOptions
     {
         public const int DefaultGzipLevel = 1;
@@ -64,10 +64,8 @@ namespace StreamLayer
 
         public static int MaxZstdLevel => Compressor.MaxCompressionLevel;
 
-        internal int EffectiveLevel => CompressionLevel ?? (Compression == LayerCompression.Zstd ? DefaultZstdLevel : DefaultGzipLevel);
-
-        /// <summary>Throws a <see cref="LayerOptionsException"/> naming the first option that cannot be used.</summary>
-        public void Validate()
+        /// <summary>The settings these options make, checked here and only here: a <see cref="LayerOptionsException"/> names the first option that cannot be used.</summary>
+        public LayerSettings Check()
         {
             if (CompressionLevel is int level)
             {
@@ -91,10 +89,40 @@ namespace StreamLayer
                 throw new LayerOptionsException("At least one block must be compressed at a time.", nameof(MaxParallelism));
             }
 
-            MediaTypes.For(Compression, MediaType);
+            string mediaType = MediaTypes.For(Compression, MediaType);
+            int effectiveLevel = CompressionLevel ?? (Compression == LayerCompression.Zstd ? DefaultZstdLevel : DefaultGzipLevel);
+            return new LayerSettings(Compression, effectiveLevel, MediaType, mediaType, Recompress, MaxParallelism);
+        }
+    }
+
+    /// <summary>Layer options once checked: what every stage of a layer reads, fixed for the layer's life.</summary>
+    internal sealed class LayerSettings
+    {
+        internal LayerSettings(LayerCompression compression, int level, LayerMediaType? mediaTypeFamily, string mediaType, bool recompress, int maxParallelism)
+        {
+            Compression = compression;
+            Level = level;
+            MediaTypeFamily = mediaTypeFamily;
+            MediaType = mediaType;
+            Recompress = recompress;
+            MaxParallelism = maxParallelism;
         }
 
-        internal LayerOptions Clone() => (LayerOptions)MemberwiseClone();
+        public LayerCompression Compression { get; }
+
+        /// <summary>The level in force: the one asked for, or the format's default.</summary>
+        public int Level { get; }
+
+        /// <summary>The media type family asked for; null for the format's usual one.</summary>
+        public LayerMediaType? MediaTypeFamily { get; }
+
+        /// <summary>The media type of a blob compressed with these settings.</summary>
+        public string MediaType { get; }
+
+        /// <summary>Whether gzip or zstd input is compressed again rather than taken as the blob as it is.</summary>
+        public bool Recompress { get; }
+
+        public int MaxParallelism { get; }
     }
 
     /// <summary>A choice of options that cannot describe the layer, such as Docker media types for zstd.</summary>

@@ -1,7 +1,7 @@
 using System;
 using System.Text;
 
-namespace StreamLayer.Registry.Auth
+namespace StreamLayer.Registry
 {
     /// <summary>
     /// Credentials for one registry: a user name and password, an identity token (an OAuth2 refresh token, what
@@ -81,17 +81,6 @@ namespace StreamLayer.Registry.Auth
             }
 
             return new RegistryCredential(null, null, null, registryToken, source);
-        }
-
-        /// <summary>Makes the secret (in every form it travels in) one that messages never show.</summary>
-        internal void AddTo(Http.Secrets secrets)
-        {
-            switch (Kind)
-            {
-                case RegistryCredentialKind.Password: secrets.AddPassword(UserName, Password); break;
-                case RegistryCredentialKind.IdentityToken: secrets.Add(IdentityToken); secrets.AddPassword(IdentityTokenUser, IdentityToken); break;
-                default: secrets.Add(RegistryToken); break;
-            }
         }
 
         /// <summary>Who and from where, never the secret: "user alice (from -Credential)".</summary>

@@ -3,7 +3,7 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace StreamLayer
+namespace StreamLayer.Sinks
 {
     /// <summary>
     /// The blob into a new file. The file is created up front, so a path that cannot be written fails before any
