@@ -34,6 +34,12 @@ Describe 'The StreamLayer module' {
             'StreamLayer.Registry.RegistryFailure', 'StreamLayer.Registry.UploadMode') -Because 'the core is internal but for what a user of the cmdlets meets'
     }
 
+    It 'exports from the host only the cmdlets, their bases, the views'' formatting and the module initializer' {
+        $module.ImplementingAssembly.GetExportedTypes().FullName | Sort-Object | Should -Be @(
+            'StreamLayer.Commands.DisplayFormat', 'StreamLayer.Commands.GetLayerDigestCommand', 'StreamLayer.Commands.LayerCommand', 'StreamLayer.Commands.ModuleInitializer',
+            'StreamLayer.Commands.PushImageIndexCommand', 'StreamLayer.Commands.PushStreamLayerCommand', 'StreamLayer.Commands.StreamLayerCommand')
+    }
+
     It 'gives <_> a sealed type of read-only properties and a default view' -ForEach 'PushedLayer', 'PushedImage', 'PushedImageIndex', 'ImageIndexEntry' {
         $type = [StreamLayer.LayerDigest].Assembly.GetType("StreamLayer.$_")
         $type.IsSealed | Should -BeTrue
