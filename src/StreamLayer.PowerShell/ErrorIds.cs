@@ -20,6 +20,12 @@ namespace StreamLayer.Commands
         public const string InputNotTar = "InputNotTar";
         public const string InputNotReadable = "InputNotReadable";
         public const string LayerFailed = "LayerFailed";
+        public const string PathNotDirectory = "PathNotDirectory";
+        public const string DirectoryEntryUnreadable = "DirectoryEntryUnreadable";
+        public const string DirectoryEntryNameInvalid = "DirectoryEntryNameInvalid";
+        public const string DirectoryEntryChanged = "DirectoryEntryChanged";
+        public const string DirectoryEntryVanished = "DirectoryEntryVanished";
+        public const string LayerPathInvalid = "LayerPathInvalid";
 
         public const string InvalidRepository = "InvalidRepository";
         public const string RegistryRejected = "RegistryRejected";

@@ -60,6 +60,18 @@ namespace StreamLayer.Commands
                     return new ErrorRecord(input, ErrorIds.PathIsDirectory, ErrorCategory.InvalidArgument, target);
                 case LayerInputProblem.Missing:
                     return new ErrorRecord(input, ErrorIds.InputMissing, ErrorCategory.InvalidArgument, null);
+                case LayerInputProblem.NotDirectory:
+                    return new ErrorRecord(input, ErrorIds.PathNotDirectory, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.EntryUnreadable:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryUnreadable, ErrorCategory.PermissionDenied, target);
+                case LayerInputProblem.EntryNameInvalid:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryNameInvalid, ErrorCategory.InvalidData, target);
+                case LayerInputProblem.EntryChanged:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryChanged, ErrorCategory.InvalidData, target);
+                case LayerInputProblem.EntryVanished:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryVanished, ErrorCategory.ObjectNotFound, target);
+                case LayerInputProblem.LayerPathInvalid:
+                    return new ErrorRecord(input, ErrorIds.LayerPathInvalid, ErrorCategory.InvalidArgument, target);
                 case LayerInputProblem.TooManyLayers:
                     return new ErrorRecord(
                         new InvalidOperationException("-OutFile holds one layer, but the input makes two or more. Run the command once per layer, each with its own -OutFile.", input),

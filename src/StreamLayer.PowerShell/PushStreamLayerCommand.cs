@@ -219,7 +219,8 @@ namespace StreamLayer.Commands
             BaseImage = BaseImage,
             Platform = Bound(nameof(Platform)) ? Platform : null,
             Created = Bound(nameof(Created)) ? Created : (DateTime?)null,
-            SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
+            // A folder layer's -SourceDateEpoch is the image's time too, so that the two agree.
+            SourceDateEpoch = Bound(nameof(SourceDateEpoch)) ? SourceDateEpoch.ToString(CultureInfo.InvariantCulture) : StreamLayer.SourceDateEpoch.FromEnvironment(),
             Entrypoint = Entrypoint,
             Cmd = Cmd,
             WorkingDirectory = WorkingDirectory,
