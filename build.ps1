@@ -34,7 +34,7 @@ param(
     # Test: run only the Pester test files whose names contain this, e.g. Push-StreamLayer.
     [string] $TestFile,
 
-    # Bench: run only these groups of cases (digest, formats, pipeline, memory, push).
+    # Bench: run only these groups of cases (digest, formats, pipeline, memory, push, directory).
     [string[]] $BenchSection,
 
     # Bench: also build this commit (e.g. HEAD~3, a tag) and run its key cases beside this build's, for a

@@ -16,8 +16,8 @@ param(
     # ours in the same rounds, marked [baseline], for a before/after comparison in one run.
     [string] $BaselineModulePath,
     [int] $Repeat = 3,
-    # Which groups to run: digest, pipeline, memory, push.
-    [string[]] $Section = @('digest', 'formats', 'pipeline', 'memory', 'push'),
+    # Which groups to run: digest, formats, pipeline, memory, push, directory.
+    [string[]] $Section = @('digest', 'formats', 'pipeline', 'memory', 'push', 'directory'),
     # Where the markdown table goes; empty for none.
     [string] $MarkdownPath = (Join-Path $PSScriptRoot '../docs/benchmarks.md'),
     [string] $WorkPath = (Join-Path $PSScriptRoot '../out/bench')
@@ -221,6 +221,35 @@ if ($Section -contains 'push') {
     finally { Stop-TestRegistry $registry }
 }
 
+# Folder layers (-Directory): StreamLayer writes the SDK folder's tar itself, beside GNU tar piped into StreamLayer
+# and into pigz -1, in the same rounds; and a folder four times the SDK (hard links, stored as files) for memory.
+if ($Section -contains 'directory') {
+    $sdkParent = Split-Path $sdk
+    $sdkLeaf = Split-Path $sdk -Leaf
+    $gnuTar = "tar -cf - -C '$sdkParent' '$sdkLeaf'"
+    $stdinDigest = "Get-LayerDigest -InputStream ([Console]::OpenStandardInput())"
+    Measure-Case 'Get-LayerDigest -Directory (SDK folder)' 'directory' $tarBytes (PwshCase "Get-LayerDigest -Directory '$sdk'")
+    Measure-Case 'tar -c | Get-LayerDigest (SDK folder)' 'directory' $tarBytes "$gnuTar | $(PwshCase $stdinDigest)"
+    Measure-Case 'tar -c | pigz -1 (SDK folder)' 'directory' $tarBytes "set -o pipefail; $gnuTar | pigz -1 > /dev/null"
+    Measure-Case 'Get-LayerDigest -Directory -Compression None (SDK folder)' 'directory' $tarBytes (PwshCase "Get-LayerDigest -Directory '$sdk' -Compression None")
+    $fourfold = Join-Path $WorkPath 'sdk-x4'
+    if (-not (Test-Path (Join-Path $fourfold '4'))) {
+        $null = New-Item -ItemType Directory -Force $fourfold
+        foreach ($n in 1..4) { if (-not (Test-Path (Join-Path $fourfold $n))) { & cp -al $sdk (Join-Path $fourfold $n); if ($LASTEXITCODE) { throw "cp -al of $sdk failed" } } }
+    }
+    Measure-Case 'Get-LayerDigest -Directory (SDK folder x4, 2.5 GiB)' 'directory memory' (4 * $tarBytes) (PwshCase "Get-LayerDigest -Directory '$fourfold'")
+    Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestRegistry.psm1')
+    $folderRegistry = Start-TestRegistry
+    try {
+        $folderTarget = "127.0.0.1:$($folderRegistry.Port)"
+        $repository = "('$folderTarget/bench/dir-' + [guid]::NewGuid().ToString('N').Substring(0, 8))"
+        Measure-Case 'Push-StreamLayer -Directory (SDK folder)' 'directory push' $tarBytes (PwshCase "Push-StreamLayer -Directory '$sdk' -Repository $repository")
+        Measure-Case 'tar -c | Push-StreamLayer (SDK folder)' 'directory push' $tarBytes "$gnuTar | $(PwshCase "Push-StreamLayer -InputStream ([Console]::OpenStandardInput()) -Repository $repository")"
+        Complete-Group
+    }
+    finally { Stop-TestRegistry $folderRegistry }
+}
+
 function Get-Result([string] $Case) { $results | Where-Object Case -EQ $Case }
 
 $ratioLines = [Collections.Generic.List[string]]::new()
@@ -269,6 +298,12 @@ if ($BaselineModulePath) {
 Write-Growth 'Get-LayerDigest peak RSS growth, 1 MiB -> 2 GiB' 'Get-LayerDigest, 1 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 Write-Growth 'Get-LayerDigest peak RSS growth, 256 MiB -> 2 GiB' 'Get-LayerDigest, 256 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 Write-Growth 'Push-StreamLayer peak RSS growth, 256 MiB -> 2 GiB' 'Push-StreamLayer, 256 MiB on stdin' 'Push-StreamLayer, 2 GiB on stdin'
+
+# Folder layers.
+Write-Ratio 'Get-LayerDigest -Directory vs tar -c | Get-LayerDigest' 'Get-LayerDigest -Directory (SDK folder)' 'tar -c | Get-LayerDigest (SDK folder)'
+Write-Ratio 'Get-LayerDigest -Directory vs tar -c | pigz -1' 'Get-LayerDigest -Directory (SDK folder)' 'tar -c | pigz -1 (SDK folder)'
+Write-Ratio 'Push-StreamLayer -Directory vs tar -c | Push-StreamLayer' 'Push-StreamLayer -Directory (SDK folder)' 'tar -c | Push-StreamLayer (SDK folder)'
+Write-Growth 'Get-LayerDigest -Directory peak RSS growth, SDK -> SDK x4' 'Get-LayerDigest -Directory (SDK folder)' 'Get-LayerDigest -Directory (SDK folder x4, 2.5 GiB)'
 
 if ($MarkdownPath) {
     $commit = (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) ?? 'unknown'

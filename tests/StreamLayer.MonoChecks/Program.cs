@@ -25,6 +25,7 @@ namespace StreamLayer.MonoChecks
                 new RuntimeChecks().Run(checks);
                 new CompressionChecks(work).Run(checks);
                 new InputChecks(work).Run(checks);
+                new FolderChecks(work).Run(checks);
                 new CertificateChecks(work).Run(checks);
                 new TlsChecks().Run(checks);
                 if (registry != null)
