@@ -102,6 +102,18 @@ Describe 'A folder layer is GNU tar''s posix tar of the folder, byte for byte' {
         }
     }
 
+    It 'reads SOURCE_DATE_EPOCH only for a folder: a bad value stops a folder layer (InvalidOption), not a tar' {
+        $tar = Save-FolderTar $tree
+        try {
+            $env:SOURCE_DATE_EPOCH = 'yesterday'
+            { Get-LayerDigest -Directory $tree } | Should -Throw -ErrorId 'InvalidOption,*'
+            (Get-LayerDigest -Path $tar).DiffId | Should -Be (Get-Sha256Sum $tar)
+        }
+        finally {
+            Remove-Item Env:SOURCE_DATE_EPOCH
+        }
+    }
+
     It 'gives the same DiffId and Digest for the same tree made in the other order, with other times and umask 077' {
         $other = New-FixedTree 'other' -Umask '077' -Reverse
         Invoke-Bash "find '$other' -exec touch -h -d @987654321 {} +"

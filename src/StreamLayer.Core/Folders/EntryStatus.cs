@@ -39,8 +39,9 @@ namespace StreamLayer.Folders
         private const int EACCES = 13;
 
         private static readonly bool s_linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+        private static readonly bool s_windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
         private static readonly PropertyInfo s_linkTarget = typeof(FileSystemInfo).GetProperty("LinkTarget");
-        private static readonly PropertyInfo s_unixFileMode = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? null : typeof(FileSystemInfo).GetProperty("UnixFileMode");
+        private static readonly PropertyInfo s_unixFileMode = s_windows ? null : typeof(FileSystemInfo).GetProperty("UnixFileMode");
         private static bool s_noStatx;
 
         /// <summary>The entry's type, and whether any of its execute bits is set (always false where there are none).</summary>
@@ -98,7 +99,13 @@ namespace StreamLayer.Folders
             }
 
             entry.Refresh();
-            return s_linkTarget?.GetValue(entry) is string link ? Encoding.UTF8.GetBytes(link) : null;
+            if (!(s_linkTarget?.GetValue(entry) is string link))
+            {
+                return null;
+            }
+
+            // A Windows link says ..\bin; in the image it is ../bin.
+            return Encoding.UTF8.GetBytes(s_windows ? link.Replace('\\', '/') : link);
         }
 
         private static EntryType Statx(string path, out bool executable)

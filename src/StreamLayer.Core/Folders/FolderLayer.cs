@@ -22,15 +22,18 @@ namespace StreamLayer.Folders
         private readonly PathPattern[] _exclude;
         private readonly PathPattern[] _executable;
         private readonly byte[] _prefix;
+        private readonly Lazy<long> _time;
 
         /// <param name="warning">Told of each socket, FIFO or device left out; called on the thread that reads the layer.</param>
         public FolderLayer(string prefix, string[] exclude, string[] executable, string[] delete, long? sourceDateEpoch, Action<string> warning)
         {
-            Time = sourceDateEpoch ?? FromEnvironment();
-            if (Time < 0 || Time > 253402300799)
+            if (sourceDateEpoch < 0 || sourceDateEpoch > 253402300799)
             {
-                throw new LayerOptionsException("-SourceDateEpoch is " + Time + "; it must be a whole number of seconds from 0 to 253402300799 (9999-12-31).", "SourceDateEpoch");
+                throw new LayerOptionsException("-SourceDateEpoch is " + sourceDateEpoch + "; it must be a whole number of seconds from 0 to 253402300799 (9999-12-31).", "SourceDateEpoch");
             }
+
+            // SOURCE_DATE_EPOCH is read when a folder is, so that a bad value never fails a command that reads a tar.
+            _time = sourceDateEpoch.HasValue ? new Lazy<long>(() => sourceDateEpoch.Value) : new Lazy<long>(FromEnvironment);
 
             _exclude = (exclude ?? new string[0]).Select(p => PathPattern.Parse(p, "Exclude")).ToArray();
             _executable = (executable ?? new string[0]).Select(p => PathPattern.Parse(p, "Executable")).ToArray();
@@ -60,7 +63,7 @@ namespace StreamLayer.Folders
         }
 
         /// <summary>The time of every entry, in seconds since 1970.</summary>
-        public long Time { get; }
+        public long Time => _time.Value;
 
         /// <summary>The whiteout entries' paths (".wh." before the deleted name), in ordinal order: they come first in the tar.</summary>
         public IReadOnlyList<byte[]> Whiteouts { get; }

@@ -174,7 +174,7 @@ namespace StreamLayer.Folders
                 case EntryType.Denied:
                     throw FolderProblems.Unreadable(_root, relative, null);
                 case EntryType.Special:
-                    _layer.Warning?.Invoke("'" + relative + "' in '" + _root + "' is a socket, FIFO or device, which a layer does not hold: it is left out.");
+                    _layer.Warning?.Invoke("'" + relative + "' in '" + _root + "' is a socket, FIFO or device (or, on Windows PowerShell 5.1, a link it cannot read), which a layer does not hold: it is left out.");
                     return false;
             }
 
