@@ -171,6 +171,36 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
+        public async Task TheClientsPipelineFollowsTheGetA303MakesOfAStreamedPatchThroughItsLaterRedirects()
+        {
+            // The same, through the registry client's composed pipeline (scrub, retry, redirect, auth, send) and a
+            // handler in place of the network: the PATCH's body is really read by the sender before the 303.
+            var body = new StreamedBody("blob bytes");
+            var seen = new List<string>();
+            var network = new AnsweringHandler(request =>
+            {
+                lock (seen)
+                {
+                    seen.Add(request.Method + " " + request.RequestUri.AbsolutePath + " " + (request.Content == null ? "-" : request.Content.ReadAsStringAsync().GetAwaiter().GetResult()));
+                }
+
+                switch (seen.Count)
+                {
+                    case 1: return ScriptedHandler.Status(303, "/v2/app/blobs/uploads/abc/status");
+                    case 2: return ScriptedHandler.Status(307, "https://mirror.example.net/status");
+                    default: return ScriptedHandler.Status(204);
+                }
+            });
+            var options = new RegistryOptions { RetryInterval = TimeSpan.Zero, MaximumRetryCount = 2, Log = _log.Add };
+            using var client = new StreamLayer.Registry.Client.RegistryClient(ImageReference.Parse("registry.example.com/app"), options, network);
+
+            using HttpResponseMessage response = await client.SendAsync(Streamed(body), CancellationToken.None);
+
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+            Assert.Equal(new[] { "PATCH /v2/app/blobs/uploads/abc blob bytes", "GET /v2/app/blobs/uploads/abc/status -", "GET /status -" }, seen);
+        }
+
+        [Fact]
         public async Task ABodyThatHoldsASecretIsNotSentToAnotherOrigin()
         {
             var next = new ScriptedHandler(s => s.Index == 0 ? ScriptedHandler.Status(307, "https://elsewhere.example.net/token") : ScriptedHandler.Status(200));
@@ -212,6 +242,20 @@ namespace StreamLayer.Tests
 
         private RedirectHandler Handler(RequestHandler next, string server = "the registry") =>
             new RedirectHandler(server, new SendSettings { Log = _log.Add }, next);
+
+        private sealed class AnsweringHandler : HttpMessageHandler
+        {
+            private readonly Func<HttpRequestMessage, HttpResponseMessage> _answer;
+
+            public AnsweringHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) => _answer = answer;
+
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                HttpResponseMessage response = _answer(request);
+                response.RequestMessage = request;
+                return Task.FromResult(response);
+            }
+        }
 
         /// <summary>Answers the first request without reading its body, as a front end that answers on the headers does.</summary>
         private sealed class HeadersOnlyFirst : RequestHandler
