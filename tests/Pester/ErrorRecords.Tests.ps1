@@ -62,6 +62,9 @@ BeforeAll {
             NotTar = 'InputNotTar', 'InvalidData'; NotReadable = 'InputNotReadable', 'InvalidArgument'; NotBytes = 'InputNotBytes', 'InvalidType'
             PathNotFound = 'PathNotFound', 'ObjectNotFound'; PathNotFileSystem = 'PathNotFound', 'InvalidArgument'
             PathIsDirectory = 'PathIsDirectory', 'InvalidArgument'; Missing = 'InputMissing', 'InvalidArgument'
+            NotDirectory = 'PathNotDirectory', 'InvalidArgument'; EntryUnreadable = 'DirectoryEntryUnreadable', 'PermissionDenied'
+            EntryNameInvalid = 'DirectoryEntryNameInvalid', 'InvalidData'; EntryChanged = 'DirectoryEntryChanged', 'InvalidData'
+            EntryVanished = 'DirectoryEntryVanished', 'ObjectNotFound'; LayerPathInvalid = 'LayerPathInvalid', 'InvalidArgument'
         }
     }
 
