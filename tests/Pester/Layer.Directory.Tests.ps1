@@ -244,6 +244,29 @@ Describe 'A folder that cannot make a layer: a stable error id, and nothing in t
         Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_manifests") | Should -BeFalse
     }
 
+    It 'refuses a file removed while the folder is read with DirectoryEntryVanished, and removes its -OutFile' {
+        # The -OutFile is a FIFO whose reader takes one byte and then waits: the layer's bounded pipeline (a few
+        # blocks of at most 4 MiB) stalls inside a's 96 MiB, after the folder was listed and before b is opened.
+        # b is removed then, and the reader drains the FIFO.
+        $folder = Join-Path $work 'vanishing'
+        $null = New-Item -ItemType Directory $folder
+        Invoke-Bash "head -c 100663296 /dev/urandom > '$folder/a' && printf b > '$folder/b'"
+        $fifo = Join-Path $work 'vanishing.fifo'
+        $child = Join-Path $work 'vanishing.ps1'
+        Set-Content -LiteralPath $child -Value (
+            "Import-Module '$env:STREAMLAYER_MODULE'`n" +
+            "try { `$null = Get-LayerDigest -Directory '$folder' -OutFile '$fifo' -ThrottleLimit 1 -ErrorAction Stop; 'made' } catch { `$_.FullyQualifiedErrorId }")
+        $pwsh = (Get-Process -Id $PID).Path
+        $first = [Environment]::GetCommandLineArgs()[0]
+        $prefix = if ($first -like '*.dll') { "'$first'" } else { '' }
+        # Every wait is bounded: the child and the FIFO's reader (which blocks in open until the child opens it) by timeout.
+        $output = Invoke-Bash ("mkfifo '$fifo'; timeout 300 '$pwsh' $prefix -NoProfile -NonInteractive -File '$child' > '$work/vanishing.out' 2>&1 & child=`$!; " +
+            "timeout 240 bash -c `"exec 3< '$fifo'; head -c 1 <&3 > /dev/null; rm '$folder/b'; cat <&3 > /dev/null`"; wait `$child; cat '$work/vanishing.out'")
+
+        "$output" | Should -BeLike 'DirectoryEntryVanished,*'
+        Test-Path -LiteralPath $fifo | Should -BeFalse -Because 'the -OutFile of a failed layer is removed'
+    }
+
     It 'makes the layer once the bad entry is left out with -Exclude' {
         (Get-LayerDigest -Directory $cases.badname -Exclude 'bad*' -Compression None).UncompressedSize | Should -Be (512 * 4)
     }
