@@ -75,12 +75,14 @@ namespace StreamLayer.Commands
         /// <summary>Folder layers: wildcard patterns of paths in the folder to leave out, as .dockerignore reads them.</summary>
         [Parameter(ParameterSetName = DirectorySet)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Exclude { get; set; }
 
         /// <summary>Folder layers: wildcard patterns of files to store as executable (0755), beyond those with an execute bit.</summary>
         [Parameter(ParameterSetName = DirectorySet)]
         [Parameter(ParameterSetName = InputObjectSet)]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Executable { get; set; }
 
