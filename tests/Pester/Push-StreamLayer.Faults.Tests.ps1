@@ -249,13 +249,16 @@ Describe 'Push-StreamLayer against hostile and broken answers' {
         (Get-Requests 'POST').Count | Should -Be 2 -Because 'the 500 was retried once, each body cut short'
     }
 
-    It 'refuses a Location that is not http or https: RegistryLocationInvalid, naming the scheme' {
+    It 'refuses a Location that is not http or https: RegistryLocationInvalid, naming the step, the request and the scheme' {
         $repository = New-RepositoryName
         Set-ProxyFaults $proxy @(@{ Method = 'POST'; Action = 'location'; Location = 'file:///etc/passwd' })
         $result = Invoke-FaultyPush $repository
 
         $result.FullyQualifiedErrorId | Should -BeLike 'RegistryLocationInvalid,*'
-        $result.Exception.Message | Should -Match 'POST .*/blobs/uploads/ with 202 Accepted and a Location whose scheme is ''file'''
+        $result.Exception.Message | Should -Match '^Starting the upload: the registry answered POST http://.*/blobs/uploads/ with 202 Accepted and a Location whose scheme is ''file'''
+        $result.Exception.Message | Should -Match 'tell its operator'
+        $result.Exception.Method | Should -Be 'POST'
+        $result.Exception.Url | Should -BeLike "http://$($proxy.Host)/v2/$repository/blobs/uploads/*"
         (Get-Requests 'PATCH').Count | Should -Be 0
     }
 
