@@ -128,8 +128,39 @@ Describe '-Compression None' {
         $layer.MediaType | Should -Be 'application/vnd.oci.image.layer.v1.tar'
     }
 
-    It 'gives the same layer for pipeline bytes and any -ThrottleLimit' {
-        (Get-Content -AsByteStream -ReadCount 65536 -LiteralPath $tar | Get-LayerDigest -Compression None -ThrottleLimit 1).Digest | Should -Be $tarDiffId
+    It 'gives the same layer for pipeline bytes' {
+        # -Compression None starts no compression workers, so -ThrottleLimit is the next Describe's, with gzip and zstd.
+        (Get-Content -AsByteStream -ReadCount 65536 -LiteralPath $tar | Get-LayerDigest -Compression None).Digest | Should -Be $tarDiffId
+    }
+}
+
+Describe '-ThrottleLimit, checked with sha256sum, gzip, zstd and cmp' {
+    It 'writes the same <Compression> blob on 1, 2 and 4 workers and from pipeline bytes, which <Tool> -dc restores to the tar' -ForEach @(
+        @{ Compression = 'Gzip'; Tool = 'gzip' }
+        @{ Compression = 'Zstd'; Tool = 'zstd' }
+    ) {
+        # The tar is 9 gzip blocks and 3 zstd blocks, so 2 and 4 workers compress blocks out of order.
+        $runs = foreach ($limit in 1, 2, 4, 'pipeline') {
+            $blob = Join-Path $work "throttle-$Compression-$limit.blob"
+            $layer = if ($limit -eq 'pipeline') {
+                Get-Content -AsByteStream -ReadCount 1MB -LiteralPath $tar | Get-LayerDigest -Compression $Compression -ThrottleLimit 4 -OutFile $blob
+            }
+            else {
+                Get-LayerDigest -Path $tar -Compression $Compression -ThrottleLimit $limit -OutFile $blob
+            }
+            Get-Sha256Sum $blob | Should -Be $layer.Digest -Because "sha256sum of the blob of -ThrottleLimit $limit is its Digest"
+            (Get-Item $blob).Length | Should -Be $layer.Size
+            (& bash -c "$Tool -q -dc `"`$1`" | sha256sum" _ $blob) -split '\s+' | Select-Object -First 1 |
+                Should -Be $tarDiffId.Substring(7) -Because "$Tool -dc restores the blob of -ThrottleLimit $limit to the tar"
+            $layer.DiffId | Should -Be $tarDiffId
+            [pscustomobject]@{ Limit = $limit; Blob = $blob; Digest = $layer.Digest }
+        }
+
+        foreach ($run in $runs | Select-Object -Skip 1) {
+            $run.Digest | Should -Be $runs[0].Digest -Because "-ThrottleLimit $($run.Limit) gives the bytes one worker gives"
+            & cmp $runs[0].Blob $run.Blob
+            $LASTEXITCODE | Should -Be 0 -Because "cmp finds no difference between one worker's blob and -ThrottleLimit $($run.Limit)'s"
+        }
     }
 }
 

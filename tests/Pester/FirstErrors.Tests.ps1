@@ -162,10 +162,16 @@ Describe 'Binding' {
         ($parameter.Attributes | Where-Object { $_ -is [Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
     }
 
-    It 'does not call a -WhatIf run over pipeline files an empty input' {
+    It 'does not call a -WhatIf run over pipeline files an empty input, and sends the registry nothing' {
         $caught = $null
-        try { $null = Get-Item $tarA | Push-StreamLayer -Repository "$($registry.Host)/whatif" -WhatIf } catch { $caught = $_ }
-        $caught | Should -BeNullOrEmpty
+        $errors = $null
+        $output = try { Get-Item $tarA | Push-StreamLayer -Repository "$($registry.Host)/whatif" -WhatIf -ErrorVariable errors } catch { $caught = $_ }
+
+        $caught | Should -BeNullOrEmpty -Because 'no terminating InputEmpty'
+        @($errors).Count | Should -Be 0 -Because 'no non-terminating InputEmpty either'
+        $output | Should -BeNullOrEmpty -Because '-WhatIf pushes no layer, so it outputs none'
+        Get-RegistryBlobStatus -Registry $registry -Repository 'whatif' -Digest (Get-LayerDigest -Path $tarA).Digest | Should -Be 404
+        Join-Path $registry.Storage 'docker/registry/v2/repositories/whatif' | Should -Not -Exist -Because 'not even an upload session was started'
     }
 }
 

@@ -178,8 +178,13 @@ namespace StreamLayer.Tests
         [InlineData(LayerCompression.Zstd, 0)]
         [InlineData(LayerCompression.Gzip, 0)]
         [InlineData(LayerCompression.Gzip, 9)]
-        public void LevelsInsideTheFormatsRangeAreAccepted(LayerCompression compression, int level) =>
-            new LayerOptions { Compression = compression, CompressionLevel = level }.Check();
+        public void LevelsInsideTheFormatsRangeAreAccepted(LayerCompression compression, int level)
+        {
+            LayerSettings settings = new LayerOptions { Compression = compression, CompressionLevel = level }.Check();
+
+            Assert.Equal(compression, settings.Compression);
+            Assert.Equal(level, settings.Level);
+        }
 
         [Fact]
         public void NoneTakesNoLevel()

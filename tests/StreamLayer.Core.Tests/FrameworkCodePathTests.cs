@@ -316,12 +316,15 @@ namespace StreamLayer.Tests
             public void Dispose()
             {
                 _listener.Stop();
-                _serving.Wait(TimeSpan.FromSeconds(10));
+                Assert.True(_serving.Wait(TimeSpan.FromSeconds(30)), "the refusing server did not stop within 30 s of its listener");
             }
 
             private async Task ServeAsync()
             {
-                while (true)
+                // One request with no retries makes one connection, a few at most; past the cap the listener stops,
+                // so a client that keeps reconnecting is refused and its test fails instead of looping.
+                const int MaxConnections = 16;
+                for (int served = 0; served < MaxConnections; served++)
                 {
                     TcpClient connection;
                     try
@@ -350,6 +353,8 @@ namespace StreamLayer.Tests
                         }
                     }
                 }
+
+                _listener.Stop();
             }
         }
     }

@@ -155,7 +155,7 @@ namespace StreamLayer.Tests
         }
 
         [Fact]
-        public void CancellationStopsABlockedProducer()
+        public async Task CancellationStopsABlockedProducer()
         {
             using var cancellation = new CancellationTokenSource();
             var neverReads = new TaskCompletionSource<bool>();
@@ -163,13 +163,24 @@ namespace StreamLayer.Tests
 
             cancellation.CancelAfter(TimeSpan.FromMilliseconds(200));
             byte[] chunk = new byte[Block];
-            Assert.ThrowsAny<OperationCanceledException>((Action)(() =>
+            // Bounded both ways: a Write that never blocks (no bound on the blocks in flight) ends the loop, and a
+            // Write that stays blocked after the cancellation ends the wait; either fails the test, neither hangs it.
+            const int MaxBlocks = 256;
+            Task<int> producer = Task.Run(() =>
             {
-                while (true)
+                for (int written = 0; written < MaxBlocks; written++)
                 {
                     operation.Write(chunk, 0, chunk.Length);
                 }
-            }));
+
+                return MaxBlocks;
+            });
+
+            Task finished = await Task.WhenAny(producer, Task.Delay(TimeSpan.FromSeconds(60)));
+            Assert.True(finished == producer, "the producer was still blocked in Write 60 s after the cancellation");
+            Exception error = await Record.ExceptionAsync(() => producer);
+            Assert.True(error != null, "the producer wrote " + MaxBlocks + " MiB to a sink that never reads without blocking or being cancelled");
+            Assert.IsAssignableFrom<OperationCanceledException>(error);
         }
 
         [Fact]

@@ -113,6 +113,9 @@ namespace StreamLayer.Tests
 
             public string Host { get; }
 
+            /// <summary>The registry's storage folder, to judge what it holds without asking it.</summary>
+            public string Storage => Path.Combine(_root, "storage");
+
             public void Dispose()
             {
                 if (!_process.HasExited)

@@ -54,7 +54,7 @@ namespace StreamLayer.MonoChecks
                 finally
                 {
                     listener.Stop();
-                    serving.Wait(TimeSpan.FromSeconds(10));
+                    Expect.True(serving.Wait(TimeSpan.FromSeconds(30)), "the refusing server stopped within 30 s of its listener");
                 }
             });
         }
@@ -63,7 +63,9 @@ namespace StreamLayer.MonoChecks
         private static void RefuseTlsVersion(TcpListener listener)
         {
             byte[] alert = { 21, 3, 1, 0, 2, 2, 70 };
-            while (true)
+            // One request without retries makes a connection or a few; past the cap the listener stops, so a client
+            // that keeps reconnecting is refused and the check fails instead of looping.
+            for (int served = 0; served < 16; served++)
             {
                 TcpClient connection;
                 try
@@ -91,6 +93,8 @@ namespace StreamLayer.MonoChecks
                     }
                 }
             }
+
+            listener.Stop();
         }
     }
 }

@@ -33,7 +33,8 @@ namespace StreamLayer.Registry.Http
                 Redirect next;
                 try
                 {
-                    next = Redirect.From(request.Step, response, hops, request.CanSendAgain, _server);
+                    // The hop's, not the first request's: the GET a 303 makes of a streamed PATCH has no body, so it can be sent again.
+                    next = Redirect.From(request.Step, response, hops, hop.CanSendAgain, _server);
                     if (next != null && next.Method == null && hop.SecretInBody != null && !Redirect.SameOrigin(request.Uri, next.Location))
                     {
                         throw new RegistryException(

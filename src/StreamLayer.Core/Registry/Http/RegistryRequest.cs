@@ -94,6 +94,7 @@ namespace StreamLayer.Registry.Http
             {
                 r.Method = method;
                 r._body = null;
+                r._untouched = null;
                 r.SecretInBody = null;
             }
         });
