@@ -19,6 +19,7 @@ namespace StreamLayer.Commands
         public const string InputCorrupt = "InputCorrupt";
         public const string InputNotTar = "InputNotTar";
         public const string InputNotReadable = "InputNotReadable";
+        public const string InputClosed = "InputClosed";
         public const string LayerFailed = "LayerFailed";
         public const string PathNotDirectory = "PathNotDirectory";
         public const string DirectoryEntryUnreadable = "DirectoryEntryUnreadable";

@@ -49,6 +49,9 @@ namespace StreamLayer.Commands
                     return new ErrorRecord(input, ErrorIds.InputNotTar, ErrorCategory.InvalidData, target);
                 case LayerInputProblem.NotReadable:
                     return new ErrorRecord(input, ErrorIds.InputNotReadable, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.Closed:
+                    // As PowerShell files an ObjectDisposedException: an operation the object's state rules out.
+                    return new ErrorRecord(input, ErrorIds.InputClosed, ErrorCategory.InvalidOperation, target);
                 case LayerInputProblem.NotBytes:
                     return new ErrorRecord(input, ErrorIds.InputNotBytes, ErrorCategory.InvalidType, target);
                 case LayerInputProblem.PathNotFound:
