@@ -350,3 +350,63 @@ Describe 'Two processes adding to one layout at once' {
         Assert-BlobsMatchNames $layout
     }
 }
+
+Describe 'Push-ImageIndex -LayoutPath' {
+    BeforeAll {
+        $script:layout = New-LayoutPath
+        $script:amd = Push-StreamLayer -Path $tars.a -LayoutPath $layout -Tag 'amd' -Platform linux/amd64
+        $script:arm = Push-StreamLayer -Path $tars.b -LayoutPath $layout -Tag 'arm' -Platform linux/arm64
+        $script:index = $amd, $arm | Push-ImageIndex -LayoutPath $layout -Tag '1.0'
+    }
+
+    It 'writes an OCI index of the layout''s images, named by its tag in index.json, as skopeo inspect --raw reads it' {
+        $raw = Invoke-Skopeo inspect --raw "oci:${layout}:1.0"
+        Get-Sha256Sum (Join-Path $layout "blobs/sha256/$($index.ManifestDigest.Substring(7))") | Should -Be $index.ManifestDigest
+        $document = $raw | ConvertFrom-Json
+        $document.mediaType | Should -Be 'application/vnd.oci.image.index.v1+json'
+        @($document.manifests.digest) | Should -Be @($amd.ManifestDigest, $arm.ManifestDigest)
+        @($document.manifests | ForEach-Object { $_.platform.architecture }) | Should -Be @('amd64', 'arm64')
+        $entry = (Get-Content -Raw (Join-Path $layout 'index.json') | ConvertFrom-Json).manifests | Where-Object { $_.annotations.'org.opencontainers.image.ref.name' -eq '1.0' }
+        $entry.digest | Should -Be $index.ManifestDigest
+        $entry.mediaType | Should -Be 'application/vnd.oci.image.index.v1+json'
+        $index.Reference | Should -Be "oci:$((Resolve-Path $layout).Path)@$($index.ManifestDigest)"
+        Assert-BlobsMatchNames $layout
+    }
+
+    It 'serves each platform''s image to skopeo --override-arch, and skopeo copy --all takes all into the registry' {
+        foreach ($source in "oci:${layout}:1.0", 'copied') {
+            if ($source -eq 'copied') {
+                $null = Invoke-Skopeo copy -q --all --dest-tls-verify=false "oci:${layout}:1.0" "docker://$reg/multi:1.0"
+                (Invoke-Skopeo inspect --raw --tls-verify=false "docker://$reg/multi:1.0" | ConvertFrom-Json).manifests.digest | Should -Be @($amd.ManifestDigest, $arm.ManifestDigest)
+                $source = "docker://$reg/multi:1.0"
+            }
+            # inspect's Digest is the index's; Architecture and Layers are the chosen image's.
+            $armInspect = Invoke-Skopeo --override-arch arm64 --override-os linux inspect --tls-verify=false $source | ConvertFrom-Json
+            $armInspect.Architecture | Should -Be 'arm64'
+            $armInspect.Layers | Should -Be @($arm.Layers.Digest)
+            $amdInspect = Invoke-Skopeo --override-arch amd64 --override-os linux inspect --tls-verify=false $source | ConvertFrom-Json
+            $amdInspect.Architecture | Should -Be 'amd64'
+            $amdInspect.Layers | Should -Be @($amd.Layers.Digest)
+        }
+    }
+
+    It 'takes the images by their names or digests in the layout, and gives the same index' {
+        $again = Push-ImageIndex -LayoutPath $layout -Image 'amd', $arm.ManifestDigest -Tag 'again'
+        $again.ManifestDigest | Should -Be $index.ManifestDigest
+    }
+
+    It 'refuses <Case> with <Id>, and leaves index.json as it was' -ForEach @(
+        @{ Case = 'an image in a registry'; Image = 'localhost:5000/app:1'; Id = 'IndexChildUnavailable' }
+        @{ Case = 'a name the layout does not have'; Image = 'missing'; Id = 'IndexChildNotFound' }
+        @{ Case = 'an image of another layout'; Image = 'oci:/elsewhere@sha256:0000000000000000000000000000000000000000000000000000000000000000'; Id = 'IndexChildUnavailable' }
+    ) {
+        $before = [IO.File]::ReadAllBytes((Join-Path $layout 'index.json'))
+        { Push-ImageIndex -LayoutPath $layout -Image 'amd', $Image -Tag 'bad' } | Should -Throw -ErrorId "$Id,StreamLayer.Commands.PushImageIndexCommand"
+        [IO.File]::ReadAllBytes((Join-Path $layout 'index.json')) | Should -Be $before
+    }
+
+    It 'needs one place: -Repository or -LayoutPath' {
+        { Push-ImageIndex -Image 'amd' } | Should -Throw -ErrorId 'DestinationConflict,StreamLayer.Commands.PushImageIndexCommand'
+        { Push-ImageIndex -Repository "$reg/x" -LayoutPath $layout -Image 'amd' } | Should -Throw -ErrorId 'DestinationConflict,StreamLayer.Commands.PushImageIndexCommand'
+    }
+}

@@ -82,6 +82,55 @@ namespace StreamLayer.Layouts
             }
         }
 
+        public Task<bool> HasBlobAsync(string digest, long size, CancellationToken cancellationToken) => Task.FromResult(_layout.HasBlob(digest, size));
+
+        /// <summary>By digest, or by the name (org.opencontainers.image.ref.name) index.json gives it.</summary>
+        public Task<FetchedManifest> GetManifestAsync(string reference, CancellationToken cancellationToken)
+        {
+            string digest = reference;
+            string listedType = null;
+            if (!reference.StartsWith(Sha256Digest.Prefix, StringComparison.Ordinal))
+            {
+                JsonValue entry = null;
+                foreach (JsonValue manifest in _layout.Manifests())
+                {
+                    if (ImageLayout.RefNameOf(manifest) == reference)
+                    {
+                        entry = manifest;
+                    }
+                }
+
+                if (entry == null)
+                {
+                    return Task.FromResult<FetchedManifest>(null);
+                }
+
+                digest = entry["digest"].AsString;
+                listedType = entry["mediaType"].AsString;
+            }
+
+            byte[] bytes = _layout.ReadBlob(digest, CappedContent.ManifestLimit);
+            if (bytes == null)
+            {
+                return Task.FromResult<FetchedManifest>(_layout.HasBlob(digest, -1)
+                    ? throw new ImageException(ImageFailure.BaseImageInvalid, Name + ":" + reference + " is over " + (CappedContent.ManifestLimit >> 20) + " MiB, more than a manifest may be.")
+                    : null);
+            }
+
+            if (!JsonValue.TryParse(bytes, out JsonValue json) || json.Kind != JsonKind.Object)
+            {
+                throw new ImageException(ImageFailure.BaseImageInvalid, Name + ":" + reference + " is not a JSON manifest.");
+            }
+
+            return Task.FromResult(new FetchedManifest(json["mediaType"]?.AsString ?? listedType, bytes, json));
+        }
+
+        public Task<JsonValue> ReadConfigAsync(string digest, CancellationToken cancellationToken)
+        {
+            byte[] bytes = _layout.ReadBlob(digest, CappedContent.ConfigLimit);
+            return Task.FromResult(bytes != null && JsonValue.TryParse(bytes, out JsonValue config) && config.Kind == JsonKind.Object ? config : null);
+        }
+
         public Task PutBlobAsync(byte[] bytes, CancellationToken cancellationToken) => _layout.WriteBlobAsync(bytes, cancellationToken);
 
         public async Task<string> PutManifestAsync(byte[] manifest, string mediaType, IReadOnlyList<string> tags, Action<int> tagging, CancellationToken cancellationToken)

@@ -34,6 +34,15 @@ namespace StreamLayer.Registry.Images
         /// </summary>
         Task MakeAvailableAsync(RegistryClient source, IReadOnlyList<JsonValue> descriptors, string noun, IProgress<ImageStep> progress, CancellationToken cancellationToken);
 
+        /// <summary>Whether the blob is there (at that size; -1: any).</summary>
+        Task<bool> HasBlobAsync(string digest, long size, CancellationToken cancellationToken);
+
+        /// <summary>A manifest or index there, by tag or digest, checked against its digest; null when there is none.</summary>
+        Task<FetchedManifest> GetManifestAsync(string reference, CancellationToken cancellationToken);
+
+        /// <summary>A config there as a JSON object; null when it is not there, too large, does not match its digest, or is not a JSON object.</summary>
+        Task<JsonValue> ReadConfigAsync(string digest, CancellationToken cancellationToken);
+
         /// <summary>A small blob (a config), written unless it is there already.</summary>
         Task PutBlobAsync(byte[] bytes, CancellationToken cancellationToken);
 

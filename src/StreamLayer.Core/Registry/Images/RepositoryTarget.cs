@@ -28,6 +28,12 @@ namespace StreamLayer.Registry.Images
         public Task MakeAvailableAsync(RegistryClient source, IReadOnlyList<JsonValue> descriptors, string noun, IProgress<ImageStep> progress, CancellationToken cancellationToken) =>
             ImagePublisher.MakeAvailableAsync(source, _client, descriptors, noun, cancellationToken, progress);
 
+        public Task<bool> HasBlobAsync(string digest, long size, CancellationToken cancellationToken) => RepositoryBlobs.ExistsAsync(_client, digest, size, cancellationToken);
+
+        public Task<FetchedManifest> GetManifestAsync(string reference, CancellationToken cancellationToken) => Manifests.GetAsync(_client, reference, cancellationToken);
+
+        public Task<JsonValue> ReadConfigAsync(string digest, CancellationToken cancellationToken) => ConfigBlob.ReadAsync(_client, digest, cancellationToken);
+
         public async Task PutBlobAsync(byte[] bytes, CancellationToken cancellationToken)
         {
             if (!await RepositoryBlobs.ExistsAsync(_client, Sha256Digest.Of(bytes), bytes.Length, cancellationToken).ConfigureAwait(false))
