@@ -31,7 +31,10 @@ BeforeAll {
     }
 
     # What a failure may not leave behind: temporary files anywhere in the layout.
-    function script:Get-TempFiles([string] $Root) { @(Get-ChildItem -LiteralPath $Root -Recurse -File -Force | Where-Object Name -Like '*.tmp') }
+    function script:Get-TempFiles([string] $Root) {
+        if (-not (Test-Path -LiteralPath $Root)) { return @() }
+        @(Get-ChildItem -LiteralPath $Root -Recurse -File -Force | Where-Object Name -Like '*.tmp')
+    }
 
     function script:Assert-BlobsMatchNames([string] $Root) {
         $blobs = @(Get-ChildItem (Join-Path $Root 'blobs/sha256') -File -Force)
@@ -324,6 +327,62 @@ Describe 'Push-StreamLayer -LayoutPath when a layer fails part way' {
             [IO.File]::ReadAllText((Join-Path $mount 'index.json')) | Should -Be '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}'
         }
         finally { & umount $mount }
+    }
+}
+
+Describe 'Push-StreamLayer -LayoutPath stopped mid-blob' {
+    # Waits (bounded, a hang guard) until the layout holds a temporary file: the blob is being written.
+    function script:Wait-TempFile([string] $Layout) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ((Get-TempFiles $Layout).Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        (Get-TempFiles $Layout).Count | Should -Be 1 -Because 'the blob was being written'
+    }
+
+    It 'by SIGTERM leaves no temporary file and index.json as it was, and the process ends' {
+        $layout = New-LayoutPath
+        $null = Push-StreamLayer -Path $tars.a -LayoutPath $layout -Tag 'kept'
+        $before = [IO.File]::ReadAllBytes((Join-Path $layout 'index.json'))
+        $big = (New-TestTar -Path (Join-Path $work 'big.tar') -SizeKiB 2000 -Seed 71).FullName
+        $hostPath = (Get-Process -Id $PID).Path
+        $first = [Environment]::GetCommandLineArgs()[0]
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        # The input gives its first 256 KiB, then stalls for ten minutes: the signal comes mid-blob.
+        $command = "Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
+            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$big', 256KB, 600000)) -LayoutPath '$layout' -Tag 'stopped'"
+        $start = [Diagnostics.ProcessStartInfo]::new($hostPath)
+        if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($start)
+        try {
+            Wait-TempFile $layout
+            & kill -s TERM $process.Id
+            $process.WaitForExit(60000) | Should -BeTrue -Because 'SIGTERM still ends the process'
+            Get-TempFiles $layout | Should -BeNullOrEmpty -Because 'the partial blob was removed before the process ended'
+            [IO.File]::ReadAllBytes((Join-Path $layout 'index.json')) | Should -Be $before
+            Assert-BlobsMatchNames $layout
+        }
+        finally { if (-not $process.HasExited) { $process.Kill() } }
+    }
+
+    It 'by Ctrl+C (a stopped pipeline) leaves no temporary file' {
+        $layout = New-LayoutPath
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+                param($module, $layout)
+                Import-Module $module
+                Push-StreamLayer -InputStream ([TestInputStream]::new($null, 65536, 1)) -LayoutPath $layout
+            }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($layout)
+        $async = $ps.BeginInvoke()
+        try {
+            Wait-TempFile $layout
+            $ps.BeginStop($null, $null).AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60)) | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            Get-TempFiles $layout | Should -BeNullOrEmpty
+            @(Get-ChildItem (Join-Path $layout 'blobs/sha256')) | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
     }
 }
 
