@@ -27,6 +27,7 @@ namespace StreamLayer.MonoChecks
                 new InputChecks(work).Run(checks);
                 new CertificateChecks(work).Run(checks);
                 new TlsChecks().Run(checks);
+                new LayoutChecks(work).Run(checks);
                 if (registry != null)
                 {
                     new RegistryChecks(registry, storage, work).Run(checks);
