@@ -146,15 +146,24 @@ namespace StreamLayer.Layouts
             return digest;
         }
 
+        /// <summary>One read of the blob's body, bounded by the registry's -TimeoutSec: a registry that stops sending mid-blob is given up on.</summary>
         private static async Task<int> ReadAsync(Stream body, byte[] buffer, RegistryClient source, CancellationToken cancellationToken)
         {
-            try
+            using (var stalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                return await body.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new RegistryException(RegistryFailure.ConnectionFailed, "Reading a blob from " + source.Repository.Name + " broke off: " + e.Message, e);
+                stalled.CancelAfter(source.Options.Timeout);
+                try
+                {
+                    return await body.ReadAsync(buffer, 0, buffer.Length, stalled.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new RegistryException(RegistryFailure.Timeout, "Reading a blob from " + source.Repository.Name + ": nothing arrived for " + (int)source.Options.Timeout.TotalSeconds + " s (-TimeoutSec).", e);
+                }
+                catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new RegistryException(RegistryFailure.ConnectionFailed, "Reading a blob from " + source.Repository.Name + " broke off: " + e.Message, e);
+                }
             }
         }
     }
