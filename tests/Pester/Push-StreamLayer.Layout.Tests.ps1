@@ -195,6 +195,18 @@ Describe 'Push-StreamLayer -LayoutPath -Tag' {
     }
 }
 
+Describe 'Push-StreamLayer -LayoutPath into a layout skopeo wrote' {
+    It 'adds its image beside skopeo''s, and both read back' {
+        $pushed = Push-StreamLayer -Path $tars.a -Repository "$reg/for-skopeo" -Tag '1' -MediaType Oci
+        $layout = New-LayoutPath
+        $null = Invoke-Skopeo copy -q --src-tls-verify=false "docker://$reg/for-skopeo:1" "oci:${layout}:theirs"
+        $ours = Push-StreamLayer -Path $tars.b -LayoutPath $layout -Tag 'ours'
+        (Invoke-Skopeo inspect "oci:${layout}:theirs" | ConvertFrom-Json).Digest | Should -Be $pushed.ManifestDigest
+        (Invoke-Skopeo inspect "oci:${layout}:ours" | ConvertFrom-Json).Digest | Should -Be $ours.ManifestDigest
+        Assert-BlobsMatchNames $layout
+    }
+}
+
 Describe 'Push-StreamLayer -LayoutPath -BaseImage' {
     BeforeAll {
         $script:base = Push-StreamLayer -Path $tars.a -Repository "$reg/base" -Tag '1' -MediaType Oci
