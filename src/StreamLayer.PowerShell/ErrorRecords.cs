@@ -105,6 +105,12 @@ namespace StreamLayer.Commands
                 case ImageFailure.TagRequired: return ErrorIds.TagRequired;
                 case ImageFailure.BaseImageReferenceInvalid: return ErrorIds.InvalidBaseImage;
                 case ImageFailure.SettingInvalid: return ErrorIds.InvalidOption;
+                case ImageFailure.DestinationConflict: return ErrorIds.DestinationConflict;
+                case ImageFailure.LayoutPathIsFile: return ErrorIds.LayoutPathIsFile;
+                case ImageFailure.LayoutFolderNotEmpty: return ErrorIds.LayoutFolderNotEmpty;
+                case ImageFailure.LayoutInvalid: return ErrorIds.LayoutInvalid;
+                case ImageFailure.LayoutWriteFailed: return ErrorIds.LayoutWriteFailed;
+                case ImageFailure.LayoutBusy: return ErrorIds.LayoutBusy;
                 default: return ErrorIds.LayerFailed;
             }
         }
@@ -204,6 +210,16 @@ namespace StreamLayer.Commands
                     return ErrorCategory.InvalidArgument;
                 case ImageFailure.IndexChildUnavailable:
                     return ErrorCategory.ResourceUnavailable;
+                case ImageFailure.DestinationConflict:
+                case ImageFailure.LayoutPathIsFile:
+                case ImageFailure.LayoutFolderNotEmpty:
+                    return ErrorCategory.InvalidArgument;
+                case ImageFailure.LayoutInvalid:
+                    return ErrorCategory.InvalidData;
+                case ImageFailure.LayoutWriteFailed:
+                    return ErrorCategory.WriteError;
+                case ImageFailure.LayoutBusy:
+                    return ErrorCategory.ResourceBusy;
                 default:
                     return ErrorCategory.InvalidOperation;
             }
