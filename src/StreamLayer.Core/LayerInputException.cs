@@ -26,6 +26,9 @@ namespace StreamLayer
         /// <summary>A stream that cannot be read (opened for writing only).</summary>
         NotReadable,
 
+        /// <summary>A stream that was closed (disposed) before the command read it.</summary>
+        Closed,
+
         /// <summary>Input that is not bytes: text, or an object of another kind.</summary>
         NotBytes,
 
@@ -125,6 +128,18 @@ namespace StreamLayer
             LayerInputProblem.NotReadable,
             source.Description,
             Capitalized(source.Description) + " cannot be read (it was opened for writing only). Give a stream opened for reading, such as [System.IO.File]::OpenRead(<path>).");
+
+        internal static LayerInputException Closed(LayerSource source) => new LayerInputException(
+            LayerInputProblem.Closed,
+            source.Description,
+            Capitalized(source.Description) + " is closed: it was disposed before the command read it, so nothing of it can be read. Give a stream that is open, and dispose it only once the command is done (try { ... } finally { $stream.Dispose() }).");
+
+        /// <summary>A stream that was closed (disposed) while the command was reading it.</summary>
+        internal static LayerInputException ClosedWhileRead(LayerSource source, Exception inner) => new LayerInputException(
+            LayerInputProblem.ReadFailed,
+            source.Description,
+            "Reading " + source.Description + " failed: it was closed (disposed) while the command was reading it. Dispose a stream only once the command is done.",
+            inner);
 
         internal static LayerInputException Empty(LayerSource source) => new LayerInputException(
             LayerInputProblem.Empty,

@@ -85,7 +85,10 @@ namespace StreamLayer
 
             if (Path == null)
             {
-                return Stream.CanRead ? Stream : throw LayerInputException.NotReadable(this);
+                // A disposed stream says it can do nothing at all; a write-only one can still be written.
+                return Stream.CanRead ? Stream
+                    : Stream.CanWrite || Stream.CanSeek ? throw LayerInputException.NotReadable(this)
+                    : throw LayerInputException.Closed(this);
             }
 
             try

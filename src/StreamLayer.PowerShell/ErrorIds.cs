@@ -19,6 +19,7 @@ namespace StreamLayer.Commands
         public const string InputCorrupt = "InputCorrupt";
         public const string InputNotTar = "InputNotTar";
         public const string InputNotReadable = "InputNotReadable";
+        public const string InputClosed = "InputClosed";
         public const string LayerFailed = "LayerFailed";
         public const string PathNotDirectory = "PathNotDirectory";
         public const string DirectoryEntryUnreadable = "DirectoryEntryUnreadable";
@@ -70,5 +71,12 @@ namespace StreamLayer.Commands
         public const string IndexChildNotFound = "IndexChildNotFound";
         public const string IndexChildInvalid = "IndexChildInvalid";
         public const string IndexChildUnavailable = "IndexChildUnavailable";
+
+        public const string DestinationConflict = "DestinationConflict";
+        public const string LayoutPathIsFile = "LayoutPathIsFile";
+        public const string LayoutFolderNotEmpty = "LayoutFolderNotEmpty";
+        public const string LayoutInvalid = "LayoutInvalid";
+        public const string LayoutWriteFailed = "LayoutWriteFailed";
+        public const string LayoutBusy = "LayoutBusy";
     }
 }

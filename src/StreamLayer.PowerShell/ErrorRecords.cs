@@ -49,6 +49,9 @@ namespace StreamLayer.Commands
                     return new ErrorRecord(input, ErrorIds.InputNotTar, ErrorCategory.InvalidData, target);
                 case LayerInputProblem.NotReadable:
                     return new ErrorRecord(input, ErrorIds.InputNotReadable, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.Closed:
+                    // As PowerShell files an ObjectDisposedException: an operation the object's state rules out.
+                    return new ErrorRecord(input, ErrorIds.InputClosed, ErrorCategory.InvalidOperation, target);
                 case LayerInputProblem.NotBytes:
                     return new ErrorRecord(input, ErrorIds.InputNotBytes, ErrorCategory.InvalidType, target);
                 case LayerInputProblem.PathNotFound:
@@ -102,6 +105,12 @@ namespace StreamLayer.Commands
                 case ImageFailure.TagRequired: return ErrorIds.TagRequired;
                 case ImageFailure.BaseImageReferenceInvalid: return ErrorIds.InvalidBaseImage;
                 case ImageFailure.SettingInvalid: return ErrorIds.InvalidOption;
+                case ImageFailure.DestinationConflict: return ErrorIds.DestinationConflict;
+                case ImageFailure.LayoutPathIsFile: return ErrorIds.LayoutPathIsFile;
+                case ImageFailure.LayoutFolderNotEmpty: return ErrorIds.LayoutFolderNotEmpty;
+                case ImageFailure.LayoutInvalid: return ErrorIds.LayoutInvalid;
+                case ImageFailure.LayoutWriteFailed: return ErrorIds.LayoutWriteFailed;
+                case ImageFailure.LayoutBusy: return ErrorIds.LayoutBusy;
                 default: return ErrorIds.LayerFailed;
             }
         }
@@ -201,6 +210,16 @@ namespace StreamLayer.Commands
                     return ErrorCategory.InvalidArgument;
                 case ImageFailure.IndexChildUnavailable:
                     return ErrorCategory.ResourceUnavailable;
+                case ImageFailure.DestinationConflict:
+                case ImageFailure.LayoutPathIsFile:
+                case ImageFailure.LayoutFolderNotEmpty:
+                    return ErrorCategory.InvalidArgument;
+                case ImageFailure.LayoutInvalid:
+                    return ErrorCategory.InvalidData;
+                case ImageFailure.LayoutWriteFailed:
+                    return ErrorCategory.WriteError;
+                case ImageFailure.LayoutBusy:
+                    return ErrorCategory.ResourceBusy;
                 default:
                     return ErrorCategory.InvalidOperation;
             }

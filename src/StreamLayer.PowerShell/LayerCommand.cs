@@ -119,6 +119,9 @@ namespace StreamLayer.Commands
 
         internal override Task PendingWork => (_wholeLayer ?? _run?.LooseBytes)?.Completion ?? base.PendingWork;
 
+        /// <summary>The media type family when -MediaType is not given; null: the format's (Docker's for gzip). Read before <see cref="OpenDestination"/>.</summary>
+        internal virtual LayerMediaType? DefaultMediaType => null;
+
         /// <summary>Where this command's layers go. Called once, in BeginProcessing, after the derived command's own checks.</summary>
         internal abstract ILayerDestination OpenDestination();
 
@@ -137,6 +140,10 @@ namespace StreamLayer.Commands
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(MediaType)))
                 {
                     options.MediaType = MediaType;
+                }
+                else if (DefaultMediaType is LayerMediaType family)
+                {
+                    options.MediaType = family;
                 }
 
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel)))

@@ -59,7 +59,8 @@ BeforeAll {
         LayerInputProblem = [ordered]@{
             Empty = 'InputEmpty', 'InvalidData'; Mixed = 'InputMixed', 'InvalidArgument'; ReadFailed = 'InputReadFailed', 'ReadError'
             Corrupt = 'InputCorrupt', 'InvalidData'; TooManyLayers = 'OutFileMultipleLayers', 'InvalidArgument'
-            NotTar = 'InputNotTar', 'InvalidData'; NotReadable = 'InputNotReadable', 'InvalidArgument'; NotBytes = 'InputNotBytes', 'InvalidType'
+            NotTar = 'InputNotTar', 'InvalidData'; NotReadable = 'InputNotReadable', 'InvalidArgument'; Closed = 'InputClosed', 'InvalidOperation'
+            NotBytes = 'InputNotBytes', 'InvalidType'
             PathNotFound = 'PathNotFound', 'ObjectNotFound'; PathNotFileSystem = 'PathNotFound', 'InvalidArgument'
             PathIsDirectory = 'PathIsDirectory', 'InvalidArgument'; Missing = 'InputMissing', 'InvalidArgument'
             NotDirectory = 'PathNotDirectory', 'InvalidArgument'; EntryUnreadable = 'DirectoryEntryUnreadable', 'PermissionDenied'

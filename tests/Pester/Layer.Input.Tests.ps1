@@ -112,9 +112,27 @@ Describe 'Streams that cannot be read' {
             $caught.FullyQualifiedErrorId | Should -BeLike 'InputNotReadable,*'
             $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
             $caught.Exception.Message | Should -Match 'cannot be read'
-            { Get-LayerDigest -InputStream $stream } | Should -Throw -ErrorId 'InputNotReadable,*'
+            { Get-LayerDigest -InputStream $stream -ErrorAction Stop } | Should -Throw -ErrorId 'InputNotReadable,*'
         }
         finally { $stream.Dispose() }
+        Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository") | Should -BeFalse -Because 'nothing was sent'
+    }
+
+    It 'refuses a stream that was disposed with InputClosed (InvalidOperation), not as write-only, given <How>' -ForEach @(
+        @{ How = '-InputStream'; Push = { param($s, $target) Push-StreamLayer -InputStream $s -Repository $target -ErrorAction Stop }; Digest = { param($s) Get-LayerDigest -InputStream $s -ErrorAction Stop } }
+        @{ How = 'the pipeline'; Push = { param($s, $target) $s | Push-StreamLayer -Repository $target -ErrorAction Stop }; Digest = { param($s) $s | Get-LayerDigest -ErrorAction Stop } }
+    ) {
+        $repository = New-RepositoryName
+        $stream = [IO.File]::OpenRead($tar)
+        $stream.Dispose()
+        foreach ($run in @({ & $Push $stream "$($registry.Host)/$repository" }, { & $Digest $stream })) {
+            $caught = $null
+            try { & $run } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -BeLike 'InputClosed,*'
+            $caught.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $caught.Exception.Message | Should -Match 'is closed: it was disposed before the command read it'
+            $caught.Exception.Message | Should -Not -Match 'writing only'
+        }
         Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository") | Should -BeFalse -Because 'nothing was sent'
     }
 }

@@ -220,6 +220,21 @@ Describe 'Push-StreamLayer against hostile and broken answers' {
         (Get-Requests 'POST').Count | Should -Be 2
     }
 
+    It 'gives up on a POST that is never answered at the deadline the help states: twice -TimeoutSec, the wait before the retry included' {
+        $repository = New-RepositoryName
+        Set-ProxyFaults $proxy @(@{ Method = 'POST'; Action = 'hang'; Times = 0 })
+        # A long wait before the retry: a retry given a whole -TimeoutSec of its own would end 3 s past the deadline of 8 s.
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        try { Push-StreamLayer -Path $tar -Repository "$($proxy.Host)/$repository" -TimeoutSec 4 -RetryIntervalSec 3 -ErrorAction Stop; $result = $null } catch { $result = $_ }
+        $clock.Stop()
+
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryTimeout,*'
+        $result.Exception.Message | Should -Match 'Starting the upload: POST .* failed: no answer within 4 s \(2 attempts in \d+ s\)\.'
+        (Get-Requests 'POST').Count | Should -Be 2
+        # The documented bound (8 s) with room for a loaded machine, well short of the 11 s of an attempt past the deadline.
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 9.5 -Because 'about_StreamLayer: each request has a deadline of twice -TimeoutSec, counting every attempt and every wait'
+    }
+
     It 'reads no more than a small part of an endless error body (the process stays small)' {
         Set-ProxyFaults $proxy @(@{ Method = 'POST'; Action = 'endlessBody'; Status = 500; Times = 0 })
         $command = "Import-Module '$env:STREAMLAYER_MODULE'; " +
@@ -234,13 +249,16 @@ Describe 'Push-StreamLayer against hostile and broken answers' {
         (Get-Requests 'POST').Count | Should -Be 2 -Because 'the 500 was retried once, each body cut short'
     }
 
-    It 'refuses a Location that is not http or https: RegistryLocationInvalid, naming the scheme' {
+    It 'refuses a Location that is not http or https: RegistryLocationInvalid, naming the step, the request and the scheme' {
         $repository = New-RepositoryName
         Set-ProxyFaults $proxy @(@{ Method = 'POST'; Action = 'location'; Location = 'file:///etc/passwd' })
         $result = Invoke-FaultyPush $repository
 
         $result.FullyQualifiedErrorId | Should -BeLike 'RegistryLocationInvalid,*'
-        $result.Exception.Message | Should -Match 'POST .*/blobs/uploads/ with 202 Accepted and a Location whose scheme is ''file'''
+        $result.Exception.Message | Should -Match '^Starting the upload: the registry answered POST http://.*/blobs/uploads/ with 202 Accepted and a Location whose scheme is ''file'''
+        $result.Exception.Message | Should -Match 'tell its operator'
+        $result.Exception.Method | Should -Be 'POST'
+        $result.Exception.Url | Should -BeLike "http://$($proxy.Host)/v2/$repository/blobs/uploads/*"
         (Get-Requests 'PATCH').Count | Should -Be 0
     }
 

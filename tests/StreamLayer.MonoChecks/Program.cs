@@ -28,6 +28,7 @@ namespace StreamLayer.MonoChecks
                 new FolderChecks(work).Run(checks);
                 new CertificateChecks(work).Run(checks);
                 new TlsChecks().Run(checks);
+                new LayoutChecks(work).Run(checks);
                 if (registry != null)
                 {
                     new RegistryChecks(registry, storage, work).Run(checks);

@@ -285,7 +285,11 @@ namespace StreamLayer.Layers
                 {
                     return _input.Read(buffer, offset, count);
                 }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ObjectDisposedException || e is NotSupportedException)
+                catch (ObjectDisposedException e)
+                {
+                    throw LayerInputException.ClosedWhileRead(_source, e);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is NotSupportedException)
                 {
                     throw LayerInputException.ReadFailed(_source, e);
                 }

@@ -114,6 +114,7 @@ namespace StreamLayer.Layers
                 case LayerInputProblem.Corrupt:
                 case LayerInputProblem.NotTar:
                 case LayerInputProblem.NotReadable:
+                case LayerInputProblem.Closed:
                 case LayerInputProblem.PathNotFound:
                 case LayerInputProblem.PathNotFileSystem:
                 case LayerInputProblem.PathIsDirectory:

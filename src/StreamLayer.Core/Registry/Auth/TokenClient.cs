@@ -142,7 +142,8 @@ namespace StreamLayer.Registry.Auth
             byte[] body = response.Content == null ? Array.Empty<byte>() : await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
             if (!JsonValue.TryParse(body, out JsonValue json) || json.Kind != JsonKind.Object)
             {
-                throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " is not a JSON object.");
+                throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the token server answered GET " + RedactedUrl.Of(realm) + " with 200 OK, but its answer is not a JSON object, so it holds no token. The realm the registry names is not a token server, or a proxy in front of it answers instead: tell the registry's operator.")
+                { StatusCode = response.StatusCode, Method = "GET", Url = RedactedUrl.Of(realm) };
             }
 
             string token = json["token"]?.AsString;
@@ -153,7 +154,8 @@ namespace StreamLayer.Registry.Auth
 
             if (string.IsNullOrEmpty(token))
             {
-                throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the answer of " + RedactedUrl.Of(realm) + " holds no token.");
+                throw new RegistryException(RegistryFailure.ProtocolError, Step + ": the token server answered GET " + RedactedUrl.Of(realm) + " with 200 OK, but its answer holds no token (neither token nor access_token). The realm the registry names is not a token server, or it is misconfigured: tell the registry's operator.")
+                { StatusCode = response.StatusCode, Method = "GET", Url = RedactedUrl.Of(realm) };
             }
 
             _secrets.Add(token);

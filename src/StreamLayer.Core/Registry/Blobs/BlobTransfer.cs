@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Client;
+using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
 {
@@ -108,7 +109,14 @@ namespace StreamLayer.Registry.Blobs
 
             if (!await RepositoryBlobs.ExistsAsync(target, digest, size, cancellationToken).ConfigureAwait(false))
             {
-                throw new RegistryException(RegistryFailure.ProtocolError, finish + ": the registry accepted " + digest + " but does not hold it.");
+                throw new RegistryException(
+                    RegistryFailure.ProtocolError,
+                    finish + ": the registry accepted " + digest + ", but answers HEAD " + RedactedUrl.Of(target.RepositoryUri("blobs/" + digest)) + " with 404 Not Found. Push again; if it happens again, the registry loses blobs it accepted: tell its operator.")
+                {
+                    StatusCode = System.Net.HttpStatusCode.NotFound,
+                    Method = "HEAD",
+                    Url = RedactedUrl.Of(target.RepositoryUri("blobs/" + digest)),
+                };
             }
         }
     }

@@ -111,7 +111,12 @@ namespace StreamLayer.Registry.Blobs
                         {
                             throw new RegistryException(
                                 RegistryFailure.ProtocolError,
-                                string.Format(CultureInfo.InvariantCulture, "{0}: after bytes {1}-{2} the registry reports {3} bytes received.", step, first, last, received));
+                                string.Format(CultureInfo.InvariantCulture, "{0}: the registry answered PATCH {1} of bytes {2}-{3} with 202 Accepted and Range reporting {4} bytes received, which the chunk cannot give; the upload cannot continue. The registry or a proxy in front of it miscounts chunks: push with -UploadMode Stream.", step, RedactedUrl.Of(response.RequestMessage?.RequestUri), first, last, received))
+                            {
+                                StatusCode = response.StatusCode,
+                                Method = "PATCH",
+                                Url = RedactedUrl.Of(response.RequestMessage?.RequestUri),
+                            };
                         }
 
                         _uploaded.Add(received - first);
@@ -174,13 +179,18 @@ namespace StreamLayer.Registry.Blobs
                     throw await ErrorAnswer.ReadAsync(step, response).ConfigureAwait(false);
                 }
 
-                _session.FollowIfGiven(response);
+                _session.FollowIfGiven(step, response);
                 long received = ReceivedFromRange(response, afterBytes: false) ?? 0;
                 if (received < start || received > start + count)
                 {
                     throw new RegistryException(
                         RegistryFailure.ProtocolError,
-                        string.Format(CultureInfo.InvariantCulture, "{0}: it has {1} bytes, but the chunk being resent covers {2} to {3}; the upload cannot continue.", step, received, start, start + count));
+                        string.Format(CultureInfo.InvariantCulture, "{0}: the registry answered GET {1} with Range reporting {2} bytes, but the chunk being resent covers {3} to {4}; the upload cannot continue. Push again.", step, RedactedUrl.Of(response.RequestMessage?.RequestUri), received, start, start + count))
+                    {
+                        StatusCode = response.StatusCode,
+                        Method = "GET",
+                        Url = RedactedUrl.Of(response.RequestMessage?.RequestUri),
+                    };
                 }
 
                 _uploaded.Reset(received);

@@ -12,7 +12,7 @@ namespace StreamLayer.Registry.Blobs
     /// <summary>The blobs a repository holds: whether one is there (HEAD), and reading one (GET).</summary>
     internal static class RepositoryBlobs
     {
-        /// <summary>Whether the repository holds the blob; a blob of another size is an error.</summary>
+        /// <summary>Whether the repository holds the blob; a blob under another digest, or of another size, is an error (the digest is checked first).</summary>
         public static async Task<bool> ExistsAsync(RegistryClient client, string digest, long size, CancellationToken cancellationToken)
         {
             const string step = "Looking for a blob";
@@ -43,7 +43,7 @@ namespace StreamLayer.Registry.Blobs
                 {
                     throw new RegistryException(
                         RegistryFailure.ProtocolError,
-                        string.Format(CultureInfo.InvariantCulture, "{0}: {1} holds {2} as {3} bytes, but it should be {4} bytes.", step, client.Repository.Name, digest, length, size))
+                        string.Format(CultureInfo.InvariantCulture, "{0}: the registry answered HEAD {1} with Content-Length {2}, but the blob {3} is {4} bytes. It holds other content under that name, or a proxy in front of it changes answers; the blob cannot be trusted.", step, RedactedUrl.Of(uri), length, digest, size))
                     { Method = "HEAD", Url = RedactedUrl.Of(uri), StatusCode = response.StatusCode };
                 }
 

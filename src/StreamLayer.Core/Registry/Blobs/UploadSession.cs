@@ -58,7 +58,7 @@ namespace StreamLayer.Registry.Blobs
 
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
-                    Uri session = ResponseHeaders.Location(response);
+                    Uri session = ResponseHeaders.Location(step, response);
                     if (session != null)
                     {
                         using (await client.SendAsync(new RegistryRequest("Cancelling the session a mount opened", HttpMethod.Delete, session), cancellationToken).ConfigureAwait(false))
@@ -77,7 +77,7 @@ namespace StreamLayer.Registry.Blobs
         public void Follow(string step, HttpResponseMessage response) => Location = NextLocation(step, response);
 
         /// <summary>Moves to the answer's Location when it gives one.</summary>
-        public void FollowIfGiven(HttpResponseMessage response) => Location = ResponseHeaders.Location(response) ?? Location;
+        public void FollowIfGiven(string step, HttpResponseMessage response) => Location = ResponseHeaders.Location(step, response) ?? Location;
 
         /// <summary>GET on the session: 204 with Range, how much of the blob the registry holds.</summary>
         public Task<HttpResponseMessage> StatusAsync(string step, CancellationToken cancellationToken) =>
@@ -231,8 +231,16 @@ namespace StreamLayer.Registry.Blobs
             client.SendAsync(new RegistryRequest(step, HttpMethod.Post, uri).WithBody(EmptyContent), cancellationToken);
 
         private static Uri NextLocation(string step, HttpResponseMessage response) =>
-            ResponseHeaders.Location(response)
-            ?? throw new RegistryException(RegistryFailure.ProtocolError, step + ": the registry's answer has no Location for the upload.");
+            ResponseHeaders.Location(step, response)
+            ?? throw new RegistryException(
+                RegistryFailure.ProtocolError,
+                step + ": the registry answered " + response.RequestMessage?.Method + " " + RedactedUrl.Of(response.RequestMessage?.RequestUri) + " with "
+                + (int)response.StatusCode + " " + response.ReasonPhrase + " but no Location for the upload, which the protocol requires; the registry or a proxy in front of it is misconfigured: tell its operator.")
+            {
+                StatusCode = response.StatusCode,
+                Method = response.RequestMessage?.Method.Method,
+                Url = RedactedUrl.Of(response.RequestMessage?.RequestUri),
+            };
 
         /// <summary>A body of no bytes with Content-Length: 0, which some registries want on POST and PUT.</summary>
         private static HttpContent EmptyContent()

@@ -36,13 +36,13 @@ namespace StreamLayer.Registry.Http
                 return null;
             }
 
-            Uri location = ResponseHeaders.Location(response);
+            Uri location = ResponseHeaders.Location(step, response);
             string method = response.RequestMessage?.Method.Method;
             string url = RedactedUrl.Of(response.RequestMessage?.RequestUri);
             string said = step + ": " + server + " answered " + method + " " + url + " with " + status + " " + response.ReasonPhrase + " to " + RedactedUrl.Of(location);
             if (hopsSoFar >= MostHops)
             {
-                throw new RegistryException(RegistryFailure.ProtocolError, said + ", after " + MostHops + " redirects already; giving up.")
+                throw new RegistryException(RegistryFailure.ProtocolError, said + ", after " + MostHops + " redirects already; giving up. The redirects go round in a loop or too far: " + server + " or a proxy in front of it is misconfigured, tell its operator.")
                 {
                     StatusCode = response.StatusCode,
                     Method = method,

@@ -39,6 +39,9 @@ namespace StreamLayer.Registry.Http
         /// <summary>How much of the answer the sender reads before handing it on: all of it, or the headers (a body the caller streams).</summary>
         public HttpCompletionOption Completion { get; private set; } = HttpCompletionOption.ResponseContentRead;
 
+        /// <summary>How long this attempt may go without an answer or progress; null for the settings' timeout. A retry gets what is left of its deadline.</summary>
+        public TimeSpan? AttemptTimeout { get; private set; }
+
         /// <summary>What the body holds that must not travel to another host ("the form that holds the identity token"); null for nothing.</summary>
         public string SecretInBody { get; private set; }
 
@@ -61,6 +64,9 @@ namespace StreamLayer.Registry.Http
 
         /// <summary>A body that is read as it is sent: it can be sent again only while <paramref name="untouched"/> says none of it was taken.</summary>
         public RegistryRequest Streamed(Func<bool> untouched) => Copy(r => r._untouched = untouched);
+
+        /// <summary>The request for an attempt that may take at most <paramref name="timeout"/> (what is left of the request's deadline).</summary>
+        public RegistryRequest WithAttemptTimeout(TimeSpan timeout) => Copy(r => r.AttemptTimeout = timeout);
 
         public RegistryRequest WithoutRetries() => Copy(r => r.Retries = false);
 

@@ -11,7 +11,8 @@ namespace StreamLayer.Registry.Http
         /// The answer's Location as an absolute URL (a relative one is relative to the request), or null. One that is
         /// not http or https (file://, say) is refused: nothing but the network is ever reached from an answer.
         /// </summary>
-        public static Uri Location(HttpResponseMessage response)
+        /// <param name="step">What the request was for, as the message names it: "Starting the upload".</param>
+        public static Uri Location(string step, HttpResponseMessage response)
         {
             Uri location = response.Headers.Location;
             if (location == null)
@@ -30,8 +31,8 @@ namespace StreamLayer.Registry.Http
                 string url = RedactedUrl.Of(response.RequestMessage?.RequestUri);
                 throw new RegistryException(
                     RegistryFailure.LocationInvalid,
-                    "The registry answered " + method + " " + url + " with " + (int)response.StatusCode + " " + response.ReasonPhrase
-                    + " and a Location whose scheme is '" + location.Scheme + "'. Only http and https Locations are followed; the registry or a proxy in front of it is misconfigured.")
+                    step + ": the registry answered " + method + " " + url + " with " + (int)response.StatusCode + " " + response.ReasonPhrase
+                    + " and a Location whose scheme is '" + location.Scheme + "'. Only http and https Locations are followed; the registry or a proxy in front of it is misconfigured: tell its operator.")
                 {
                     StatusCode = response.StatusCode,
                     Method = method,

@@ -12,7 +12,8 @@ namespace StreamLayer.Registry.Http
     /// <summary>
     /// Sends a request again, with backoff and honouring Retry-After, when it got no answer or an answer worth
     /// another try (408, 429, 500, 502, 503, 504), as long as it may be sent again and its deadline allows: no
-    /// retry (nor its wait) starts past the deadline. A registry whose storage is full is not asked again.
+    /// retry (nor its wait) starts past the deadline, and a retry that gets no answer is given up at the deadline.
+    /// A registry whose storage is full is not asked again.
     /// </summary>
     internal sealed class RetryHandler : RequestHandler
     {
@@ -31,7 +32,9 @@ namespace StreamLayer.Registry.Http
                 HttpResponseMessage response;
                 try
                 {
-                    response = await Next.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                    // A retry may take only what is left of the deadline, so that the deadline bounds the whole request.
+                    RegistryRequest attemptRequest = attempt == 0 ? request : request.WithAttemptTimeout(Remaining(total));
+                    response = await Next.SendAsync(attemptRequest, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TransportFailure failure)
                 {
@@ -68,7 +71,16 @@ namespace StreamLayer.Registry.Http
             }
         }
 
-        private bool WithinDeadline(Stopwatch total, TimeSpan wait) => total.Elapsed + wait < _settings.Deadline;
+        /// <summary>Whether a retry after <paramref name="wait"/> would still have a tenth of an attempt's timeout before the deadline.</summary>
+        private bool WithinDeadline(Stopwatch total, TimeSpan wait) =>
+            _settings.Deadline == TimeSpan.MaxValue || total.Elapsed + wait + TimeSpan.FromTicks(_settings.Timeout.Ticks / 10) < _settings.Deadline;
+
+        /// <summary>What is left of the deadline, at most one attempt's timeout.</summary>
+        private TimeSpan Remaining(Stopwatch total)
+        {
+            TimeSpan left = _settings.Deadline - total.Elapsed;
+            return left < _settings.Timeout ? (left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)) : _settings.Timeout;
+        }
 
         /// <summary>" (3 attempts in 201 s)" after more than one attempt.</summary>
         private static string Attempts(int attempt, Stopwatch total) =>

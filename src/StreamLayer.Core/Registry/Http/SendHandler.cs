@@ -32,7 +32,8 @@ namespace StreamLayer.Registry.Http
         public override async Task<HttpResponseMessage> SendAsync(RegistryRequest request, CancellationToken cancellationToken)
         {
             Connection connection = _connections.For(request.Uri);
-            using (var watchdog = new Watchdog(_settings.Timeout, cancellationToken))
+            TimeSpan timeout = request.AttemptTimeout ?? _settings.Timeout;
+            using (var watchdog = new Watchdog(timeout, cancellationToken))
             using (HttpRequestMessage message = request.CreateMessage(watchdog))
             {
                 var clock = Stopwatch.StartNew();
