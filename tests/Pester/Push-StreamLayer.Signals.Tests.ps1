@@ -121,14 +121,24 @@ Describe 'SIGINT' {
 }
 
 Describe 'Ctrl+C' {
-    It 'after progress has started removes the partial -OutFile of Get-LayerDigest' {
-        $blob = Join-Path $work 'stopped.gz'
-        $run = Start-Runspace -Script {
-            param($module, $blob)
-            Import-Module $module
-            $ProgressPreference = 'Continue'
-            Get-LayerDigest -InputStream ([TestInputStream]::new($null, 65536, 1)) -OutFile $blob
-        } -ArgumentList $env:STREAMLAYER_MODULE, $blob
+    It 'after progress has started removes the partial -OutFile of Get-LayerDigest, reading <Form>' -ForEach @(
+        @{ Form = 'a stream'; Script = {
+                param($module, $blob)
+                Import-Module $module
+                $ProgressPreference = 'Continue'
+                Get-LayerDigest -InputStream ([TestInputStream]::new($null, 65536, 1)) -OutFile $blob
+            } }
+        # The layer of loose bytes is open between pipeline records: a stop while its progress is written still removes the file.
+        @{ Form = 'byte arrays from the pipeline'; Script = {
+                param($module, $blob)
+                Import-Module $module
+                $ProgressPreference = 'Continue'
+                $endless = [TestInputStream]::new($null, 1MB, 0)
+                & { while ($true) { $bytes = [byte[]]::new(1MB); $null = $endless.Read($bytes, 0, $bytes.Length); , $bytes } } | Get-LayerDigest -OutFile $blob
+            } }
+    ) {
+        $blob = Join-Path $work "stopped-$($Form -replace '\W', '-').gz"
+        $run = Start-Runspace -Script $Script -ArgumentList $env:STREAMLAYER_MODULE, $blob
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($run.Shell.Streams.Progress.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
