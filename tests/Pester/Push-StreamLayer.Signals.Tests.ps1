@@ -143,11 +143,15 @@ Describe 'Ctrl+C' {
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($run.Shell.Streams.Progress.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             $run.Shell.Streams.Progress.Count | Should -BeGreaterThan 0 -Because 'progress was being written when the stop came'
-            Test-Path $blob | Should -BeTrue
+            # The blob is written beside its name; only a complete one takes it.
+            $partial = Join-Path $work ".$(Split-Path -Leaf $blob).*.partial"
+            @(Get-ChildItem -Force $partial).Count | Should -Be 1 -Because 'the blob was being written'
+            Test-Path $blob | Should -BeFalse -Because 'an incomplete blob never has the -OutFile name'
 
             Stop-Runspace $run | Should -BeTrue
             $run.Shell.InvocationStateInfo.State | Should -Be 'Stopped'
-            Test-Path $blob | Should -BeFalse -Because 'the partial file was removed'
+            Test-Path $blob | Should -BeFalse
+            @(Get-ChildItem -Force $partial).Count | Should -Be 0 -Because 'the partial file was removed'
         }
         finally { $run.Shell.Dispose() }
     }
