@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Folders;
 
 namespace StreamLayer.Sinks
 {
@@ -9,7 +10,7 @@ namespace StreamLayer.Sinks
     /// The blob into a file. It is written beside the file as a partial one (<c>.name.random.partial</c>), created up
     /// front, so a place that cannot be written fails before any input is read; only a complete blob takes the
     /// file's name, replacing what was there. When the layer fails for any reason, the partial file is removed before
-    /// the sink ends, and a file that was already there is left as it was.
+    /// the sink ends, and a file that was already there is left as it was. A FIFO or a device is written as it is.
     /// </summary>
     internal sealed class FileSink : ILayerSink
     {
@@ -33,6 +34,15 @@ namespace StreamLayer.Sinks
                 if (File.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReadOnly) != 0)
                 {
                     throw new LayerOutputException(path, new IOException("the file is read-only, so it is not replaced. Give another path, or make it writable first."));
+                }
+
+                if (File.Exists(path) && EntryStatus.Of(new FileInfo(path), out _) == EntryType.Special)
+                {
+                    // A FIFO, /dev/stdout, /dev/null, a character device: a rename would put a regular file in its
+                    // place, and removing it after a failure would lose it. It is written as it is, with no partial
+                    // file, and never removed.
+                    _file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16, useAsync: false);
+                    return;
                 }
 
                 string folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -61,7 +71,10 @@ namespace StreamLayer.Sinks
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
-                TakeName();
+                if (_partial != null)
+                {
+                    TakeName();
+                }
             }
             catch
             {
@@ -104,6 +117,11 @@ namespace StreamLayer.Sinks
 
         private void Remove()
         {
+            if (_partial == null)
+            {
+                return;
+            }
+
             try
             {
                 File.Delete(_partial);
