@@ -267,6 +267,25 @@ Describe 'Push-StreamLayer -LayoutPath -BaseImage' {
     }
 }
 
+Describe 'Push-StreamLayer -LayoutPath -BaseImage of a Docker schema 2 base' {
+    # skopeo's oci: reader and umoci skip Docker manifests in a layout, so the image is written as OCI: the same blobs under OCI's media types.
+    It 'writes an OCI image of the base''s blobs, which skopeo and umoci read' {
+        $dockerBase = Push-StreamLayer -Path $tars.a -Repository "$reg/docker-base" -Tag '1'
+        $dockerBase.MediaType | Should -Be 'application/vnd.docker.distribution.manifest.v2+json'
+        $layout = New-LayoutPath
+        $image = Push-StreamLayer -Path $tars.b -LayoutPath $layout -Tag 'app' -BaseImage "$reg/docker-base:1"
+        $image.MediaType | Should -Be 'application/vnd.oci.image.manifest.v1+json'
+        $manifest = Invoke-Skopeo inspect --raw "oci:${layout}:app" | ConvertFrom-Json
+        $manifest.config.mediaType | Should -Be 'application/vnd.oci.image.config.v1+json'
+        @($manifest.layers.mediaType) | Should -Be @('application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip')
+        @($manifest.layers.digest) | Should -Be @($dockerBase.Layers[0].Digest, $image.Layers[1].Digest) -Because 'the base''s blob is the same bytes'
+        Assert-BlobsMatchNames $layout
+        $rootfs = Expand-Layout $layout 'app'
+        Assert-TarUnpacked $tars.a $rootfs -Under 'srv/a'
+        Assert-TarUnpacked $tars.b $rootfs
+    }
+}
+
 Describe 'Push-StreamLayer -LayoutPath refuses what it cannot use, and leaves it as it was' {
     It 'refuses a path that is a file' {
         $file = Join-Path $work 'a-file'

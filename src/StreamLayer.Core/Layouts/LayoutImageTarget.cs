@@ -38,6 +38,8 @@ namespace StreamLayer.Layouts
 
         public void Log(string message) => _log?.Invoke(message);
 
+        public bool OciOnly => true;
+
         /// <summary>Copies the blobs the layout lacks from the registry, each checked against its digest and size before it gets its name.</summary>
         public async Task MakeAvailableAsync(RegistryClient source, IReadOnlyList<JsonValue> descriptors, string noun, IProgress<ImageStep> progress, CancellationToken cancellationToken)
         {

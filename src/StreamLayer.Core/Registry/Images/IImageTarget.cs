@@ -28,6 +28,9 @@ namespace StreamLayer.Registry.Images
 
         void Log(string message);
 
+        /// <summary>Whether it holds OCI images only (an OCI layout: skopeo's and umoci's readers skip Docker manifests there), so a Docker schema 2 base is written as OCI.</summary>
+        bool OciOnly { get; }
+
         /// <summary>
         /// Makes blobs of a registry repository available here: skipped when already there, else mounted (a repository
         /// of the same registry) or copied. Foreign (non-distributable) layers stay where their URLs point.

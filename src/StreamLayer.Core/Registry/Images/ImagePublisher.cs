@@ -96,6 +96,13 @@ namespace StreamLayer.Registry.Images
             settings = settings ?? new ImageSettings();
             string manifestType = ManifestTypeFor(baseImage, layers, settings);
             var layerDescriptors = new List<JsonValue>(baseImage?.Layers ?? Array.Empty<JsonValue>());
+            if (target.OciOnly && manifestType == ImageMediaTypes.DockerManifest)
+            {
+                // The same blobs under OCI's names, as skopeo copy --format oci writes a Docker image.
+                manifestType = ImageMediaTypes.OciManifest;
+                layerDescriptors = layerDescriptors.Select(AsOci).ToList();
+            }
+
             foreach (LayerDigest layer in layers)
             {
                 string mediaType = ImageDocument.LayerMediaTypeFor(manifestType, layer.MediaType);
@@ -140,6 +147,22 @@ namespace StreamLayer.Registry.Images
                 tags,
                 layerDescriptors,
                 config["rootfs"]["diff_ids"].Items.Select(d => d.AsString).ToArray());
+        }
+
+        /// <summary>A Docker schema 2 layer descriptor with OCI's media type for the same bytes (foreign layers: OCI's non-distributable ones).</summary>
+        private static JsonValue AsOci(JsonValue descriptor)
+        {
+            string mediaType = descriptor["mediaType"]?.AsString;
+            string oci = mediaType == MediaTypes.DockerLayerGzip ? MediaTypes.OciLayerGzip
+                : mediaType == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip" ? "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+                : mediaType;
+            JsonValue copy = JsonValue.NewObject();
+            foreach (KeyValuePair<string, JsonValue> member in descriptor.Members)
+            {
+                copy.Set(member.Key, member.Key == "mediaType" ? JsonValue.From(oci) : member.Value);
+            }
+
+            return copy;
         }
 
         /// <summary>Refuses settings the base's format cannot hold: annotations on a Docker schema 2 base. Call it before any input is read.</summary>

@@ -25,6 +25,8 @@ namespace StreamLayer.Registry.Images
 
         public void Log(string message) => _client.Log(message);
 
+        public bool OciOnly => false;
+
         public Task MakeAvailableAsync(RegistryClient source, IReadOnlyList<JsonValue> descriptors, string noun, IProgress<ImageStep> progress, CancellationToken cancellationToken) =>
             ImagePublisher.MakeAvailableAsync(source, _client, descriptors, noun, cancellationToken, progress);
 
