@@ -34,7 +34,7 @@ param(
     # Test: run only the Pester test files whose names contain this, e.g. Push-StreamLayer.
     [string] $TestFile,
 
-    # Bench: run only these groups of cases (digest, formats, pipeline, memory, push).
+    # Bench: run only these groups of cases (digest, formats, pipeline, memory, push, directory).
     [string[]] $BenchSection,
 
     # Bench: also build this commit (e.g. HEAD~3, a tag) and run its key cases beside this build's, for a
@@ -73,6 +73,8 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
     $null = New-Item -ItemType Directory -Force -Path $ModuleOut
     Copy-Item (Join-Path $publish '*.dll') $ModuleOut
+    # libzstd for each platform (ZstdNet's), where the core looks for it: runtimes/<rid>/native.
+    Copy-Item -Recurse (Join-Path $publish 'runtimes') $ModuleOut
     Copy-Item (Join-Path $Root 'StreamLayer.psd1'), (Join-Path $Root 'src/StreamLayer.PowerShell/StreamLayer.format.ps1xml') $ModuleOut
     Invoke-Docs
 }

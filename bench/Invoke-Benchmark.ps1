@@ -16,8 +16,8 @@ param(
     # ours in the same rounds, marked [baseline], for a before/after comparison in one run.
     [string] $BaselineModulePath,
     [int] $Repeat = 3,
-    # Which groups to run: digest, pipeline, memory, push.
-    [string[]] $Section = @('digest', 'formats', 'pipeline', 'memory', 'push'),
+    # Which groups to run: digest, formats, pipeline, memory, push, directory.
+    [string[]] $Section = @('digest', 'formats', 'pipeline', 'memory', 'push', 'directory'),
     # Where the markdown table goes; empty for none.
     [string] $MarkdownPath = (Join-Path $PSScriptRoot '../docs/benchmarks.md'),
     [string] $WorkPath = (Join-Path $PSScriptRoot '../out/bench')
@@ -92,6 +92,8 @@ function Complete-Group {
         $result = [pscustomobject]@{
             Group = $case.Group; Case = $case.Name; MiB = [Math]::Round($case.Bytes / 1MB, $(if ($case.Bytes -lt 1MB) { 1 } else { 0 })); Seconds = [Math]::Round($median, 2)
             MBps = [Math]::Round($case.Bytes / 1e6 / $median, 1); PeakRssMiB = [Math]::Round($case.Peak / 1024); Note = $case.Note
+            # The blob's bytes, where the case noted them ('size N'): the layer a push leaves in the registry.
+            Size = if ($case.Note -match '^size (\d+)') { [long]$Matches[1] } else { $null }
         }
         $results.Add($result)
         Write-Host ("{0,-58} {1,8:N2} s {2,8:N1} MB/s {3,6} MiB RSS  {4}" -f $case.Name, $result.Seconds, $result.MBps, $result.PeakRssMiB, $case.Note)
@@ -116,6 +118,11 @@ if (`$r -and `$r.PSObject.Properties['Size']) { 'NOTE size ' + `$r.Size + ' (rat
     "dotnet pwsh -NoProfile -NonInteractive -File '$file'"
 }
 
+function NativeSized([string] $Pipeline) {
+    # A native pipeline timed as a whole, its output counted (wc -c costs next to nothing) and noted as the size.
+    "set -o pipefail; n=`$($Pipeline | wc -c) || exit 1; echo NOTE size `$n '(ratio' `$(echo `"scale=2; $tarBytes / `$n`" | bc)')'"
+}
+
 function Measure-Pair {
     # Queues a PowerShell case, and its twin on the baseline build when there is one.
     param([string] $Name, [string] $Group, [long] $Bytes, [string] $Script, [string] $Prefix = '')
@@ -129,9 +136,11 @@ Write-Host ''
 # Throughput of the whole tar: Get-LayerDigest against gzip/pigz with sha256sum of the tar and of the blob.
 if ($Section -contains 'digest') {
 Measure-Pair 'Get-LayerDigest -Path' 'digest' $tarBytes "Get-LayerDigest -Path '$tar'"
+Measure-Case 'Get-LayerDigest -Path -CompressionLevel 1' 'digest' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -CompressionLevel 1")
 Measure-Case 'gzip -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | gzip -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | pigz -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 alone' 'digest' $tarBytes "pigz -1 < '$tar' > /dev/null"
+Measure-Case 'pigz -6 alone' 'digest' $tarBytes (NativeSized "pigz -6 < '$tar'")
 Complete-Group
 }
 
@@ -142,6 +151,7 @@ Measure-Pair 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'formats' $tarB
 Measure-Case 'Get-LayerDigest -Path -Compression Zstd -CompressionLevel 3' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression Zstd -CompressionLevel 3")
 Measure-Case 'Get-LayerDigest -Path -Compression None' 'formats' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -Compression None")
 Measure-Case 'zstd -1 | sha256sum (tee: sha256sum of the tar)' 'formats' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | zstd -q -1 -T0 | sha256sum >/dev/null"
+Measure-Case 'zstd -1 -T2 alone' 'formats' $tarBytes (NativeSized "zstd -q -1 -T2 < '$tar'")
 Complete-Group
 }
 
@@ -176,8 +186,10 @@ if ($Section -contains 'push') {
         Measure-Pair 'Push-StreamLayer -Path (defaults)' 'push' $tarBytes (& $pushScript '')
         Measure-Pair 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)' 'push' $tarBytes (& $pushScript '-UploadMode Chunked')
         Measure-Case 'Push-StreamLayer -Path -ChunkSize 4MB' 'push' $tarBytes (PwshCase (& $pushScript '-ChunkSize 4MB'))
+        Measure-Case 'Push-StreamLayer -Path -CompressionLevel 1' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 1'))
         Measure-Case 'Push-StreamLayer -Path -CompressionLevel 3' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 3'))
         Measure-Case 'Push-StreamLayer -Path -Compression Zstd' 'push' $tarBytes (PwshCase (& $pushScript '-Compression Zstd'))
+        Measure-Case 'Push-StreamLayer -Path -Compression Zstd -CompressionLevel 3' 'push' $tarBytes (PwshCase (& $pushScript '-Compression Zstd -CompressionLevel 3'))
         $stdinPush = "Push-StreamLayer -InputStream ([Console]::OpenStandardInput()) -Repository ('$target/bench/stdin-' + [guid]::NewGuid().ToString('N').Substring(0, 8))"
         Measure-Case 'Push-StreamLayer, 256 MiB on stdin' 'push memory' 256MB "head -c 268435456 '$tar' | $(PwshCase $stdinPush)"
         Measure-Pair 'Push-StreamLayer, 2 GiB on stdin' 'push memory' 2GB $stdinPush "for i in 1 2 3 4; do cat '$tar'; done | head -c 2147483648 | "
@@ -202,10 +214,14 @@ if ($Section -contains 'push') {
             Set-Content -LiteralPath (Join-Path $layout 'index.json') -NoNewline -Value ('{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"' + $manifest.Digest + '","size":' + $manifest.Size + ',"annotations":{"org.opencontainers.image.ref.name":"bench"}}]}')
         }
         $skopeoCache = '/var/lib/containers/cache/blob-info-cache-v1.boltdb ${XDG_CACHE_HOME:-$HOME/.cache}/containers/blob-info-cache-v1.boltdb'
-        Measure-Case 'skopeo copy (OCI layout -> registry)' 'push' $tarBytes (
-            "rm -f $skopeoCache; repo=bench/skopeo-$unique; s=`$(date +%s.%N); skopeo copy -q --dest-tls-verify=false oci:'$layout':bench docker://$target/`$repo:latest >/dev/null || exit 1; " +
+        function SkopeoCase([string] $Options) {
+            # The copy is timed; the layer's size is read back from the pushed manifest (its last "size").
+            "rm -f $skopeoCache; repo=bench/skopeo-$unique; s=`$(date +%s.%N); skopeo copy -q --dest-tls-verify=false $Options oci:'$layout':bench docker://$target/`$repo:latest >/dev/null || exit 1; " +
             "e=`$(date +%s.%N); echo ELAPSED `$(echo `"`$e - `$s`" | bc); size=`$(skopeo inspect --tls-verify=false --raw docker://$target/`$repo:latest | grep -o '`"size`":[0-9]*' | tail -1 | cut -d: -f2); " +
-            "echo NOTE size `$size '(ratio' `$(echo `"scale=2; $tarBytes / `$size`" | bc)')'")
+            "echo NOTE size `$size '(ratio' `$(echo `"scale=2; $tarBytes / `$size`" | bc)')'"
+        }
+        Measure-Case 'skopeo copy (OCI layout -> registry)' 'push' $tarBytes (SkopeoCase '')
+        Measure-Case 'skopeo copy --dest-compress-format zstd' 'push' $tarBytes (SkopeoCase '--dest-compress-format zstd')
 
         if (Get-Command go -ErrorAction Ignore) {
             $reference = Join-Path $WorkPath 'reference'
@@ -219,6 +235,35 @@ if ($Section -contains 'push') {
         Complete-Group
     }
     finally { Stop-TestRegistry $registry }
+}
+
+# Folder layers (-Directory): StreamLayer writes the SDK folder's tar itself, beside GNU tar piped into StreamLayer
+# and into pigz -1, in the same rounds; and a folder four times the SDK (hard links, stored as files) for memory.
+if ($Section -contains 'directory') {
+    $sdkParent = Split-Path $sdk
+    $sdkLeaf = Split-Path $sdk -Leaf
+    $gnuTar = "tar -cf - -C '$sdkParent' '$sdkLeaf'"
+    $stdinDigest = "Get-LayerDigest -InputStream ([Console]::OpenStandardInput())"
+    Measure-Case 'Get-LayerDigest -Directory (SDK folder)' 'directory' $tarBytes (PwshCase "Get-LayerDigest -Directory '$sdk'")
+    Measure-Case 'tar -c | Get-LayerDigest (SDK folder)' 'directory' $tarBytes "$gnuTar | $(PwshCase $stdinDigest)"
+    Measure-Case 'tar -c | pigz -1 (SDK folder)' 'directory' $tarBytes "set -o pipefail; $gnuTar | pigz -1 > /dev/null"
+    Measure-Case 'Get-LayerDigest -Directory -Compression None (SDK folder)' 'directory' $tarBytes (PwshCase "Get-LayerDigest -Directory '$sdk' -Compression None")
+    $fourfold = Join-Path $WorkPath 'sdk-x4'
+    if (-not (Test-Path (Join-Path $fourfold '4'))) {
+        $null = New-Item -ItemType Directory -Force $fourfold
+        foreach ($n in 1..4) { if (-not (Test-Path (Join-Path $fourfold $n))) { & cp -al $sdk (Join-Path $fourfold $n); if ($LASTEXITCODE) { throw "cp -al of $sdk failed" } } }
+    }
+    Measure-Case 'Get-LayerDigest -Directory (SDK folder x4, 2.5 GiB)' 'directory memory' (4 * $tarBytes) (PwshCase "Get-LayerDigest -Directory '$fourfold'")
+    Import-Module (Join-Path $PSScriptRoot '../tests/Pester/TestRegistry.psm1')
+    $folderRegistry = Start-TestRegistry
+    try {
+        $folderTarget = "127.0.0.1:$($folderRegistry.Port)"
+        $repository = "('$folderTarget/bench/dir-' + [guid]::NewGuid().ToString('N').Substring(0, 8))"
+        Measure-Case 'Push-StreamLayer -Directory (SDK folder)' 'directory push' $tarBytes (PwshCase "Push-StreamLayer -Directory '$sdk' -Repository $repository")
+        Measure-Case 'tar -c | Push-StreamLayer (SDK folder)' 'directory push' $tarBytes "$gnuTar | $(PwshCase "Push-StreamLayer -InputStream ([Console]::OpenStandardInput()) -Repository $repository")"
+        Complete-Group
+    }
+    finally { Stop-TestRegistry $folderRegistry }
 }
 
 function Get-Result([string] $Case) { $results | Where-Object Case -EQ $Case }
@@ -235,6 +280,30 @@ function Write-Ratio([string] $Label, [string] $Ours, [string] $Theirs) {
     }
 }
 
+function Write-SizeMatched([string] $Label, [string[]] $Ours, [string] $Theirs) {
+    # Our fastest push among $Ours whose layer is no bigger than the peer's: the speed at equal or better size.
+    $y = Get-Result $Theirs
+    if (-not $y -or $null -eq $y.Size) { return }
+    $fastest = @($results | Where-Object { $_.Case -in $Ours -and $null -ne $_.Size -and $_.Size -le $y.Size } | Sort-Object Seconds | Select-Object -First 1)
+    $line = if ($fastest) {
+        "${Label}: $([Math]::Round($y.Seconds / $fastest[0].Seconds, 2))x ($($fastest[0].Case), $([Math]::Round($fastest[0].Size / 1e6, 1)) MB vs $([Math]::Round($y.Size / 1e6, 1)) MB)"
+    }
+    else { "${Label}: none of our layers is as small as the peer's ($([Math]::Round($y.Size / 1e6, 1)) MB)" }
+    Write-Host "  $line"
+    $ratioLines.Add($line)
+}
+
+function Write-SizeRatio([string] $Label, [string] $Ours, [string] $Theirs) {
+    # Layer bytes of ours / the other's: at or below 1 means ours is no bigger.
+    $x = Get-Result $Ours
+    $y = Get-Result $Theirs
+    if ($x -and $y -and $null -ne $x.Size -and $null -ne $y.Size) {
+        $line = "${Label}: $([Math]::Round($x.Size / $y.Size, 3))x ($($x.Size) / $($y.Size) bytes)"
+        Write-Host "  $line"
+        $ratioLines.Add($line)
+    }
+}
+
 function Write-Growth([string] $Label, [string] $Small, [string] $Large) {
     $x = Get-Result $Small
     $y = Get-Result $Large
@@ -246,9 +315,10 @@ function Write-Growth([string] $Label, [string] $Small, [string] $Large) {
 
 Write-Host ''
 Write-Host 'Ratios (time of the other / time of ours: above 1 means StreamLayer is faster):'
-Write-Ratio 'Get-LayerDigest -Path vs gzip -1 | sha256sum' 'Get-LayerDigest -Path' 'gzip -1 | sha256sum (tee: sha256sum of the tar)'
-Write-Ratio 'Get-LayerDigest -Path vs pigz -1 | sha256sum' 'Get-LayerDigest -Path' 'pigz -1 | sha256sum (tee: sha256sum of the tar)'
-Write-Ratio 'Get-LayerDigest -Path vs pigz -1 alone' 'Get-LayerDigest -Path' 'pigz -1 alone'
+Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 1 vs gzip -1 | sha256sum' 'Get-LayerDigest -Path -CompressionLevel 1' 'gzip -1 | sha256sum (tee: sha256sum of the tar)'
+Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 1 vs pigz -1 | sha256sum' 'Get-LayerDigest -Path -CompressionLevel 1' 'pigz -1 | sha256sum (tee: sha256sum of the tar)'
+Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 1 vs pigz -1 alone' 'Get-LayerDigest -Path -CompressionLevel 1' 'pigz -1 alone'
+Write-Ratio 'Get-LayerDigest -Path (default, level 4) vs pigz -6 alone' 'Get-LayerDigest -Path' 'pigz -6 alone'
 Write-Ratio '-ReadCount chunks: | Out-Null vs | Get-LayerDigest' 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)'
 Write-Ratio 'per byte: | Out-Null vs | Get-LayerDigest' 'Get-Content -AsByteStream | Get-LayerDigest (512 KiB)' 'Get-Content -AsByteStream | Out-Null (512 KiB)'
 Write-Ratio 'Push-StreamLayer (defaults) vs skopeo copy' 'Push-StreamLayer -Path (defaults)' 'skopeo copy (OCI layout -> registry)'
@@ -256,7 +326,19 @@ Write-Ratio 'Push-StreamLayer (defaults) vs the reference flow' 'Push-StreamLaye
 Write-Ratio 'Push-StreamLayer -CompressionLevel 3 vs skopeo copy' 'Push-StreamLayer -Path -CompressionLevel 3' 'skopeo copy (OCI layout -> registry)'
 Write-Ratio 'Push-StreamLayer: streamed vs 16 MiB chunks' 'Push-StreamLayer -Path (defaults)' 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)'
 Write-Ratio 'Push-StreamLayer -Compression Zstd vs skopeo copy' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy (OCI layout -> registry)'
-Write-Ratio 'zstd (level 1) vs gzip (level 1), Get-LayerDigest' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'Get-LayerDigest -Path'
+Write-Ratio 'Push-StreamLayer -Compression Zstd vs skopeo copy --dest-compress-format zstd' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy --dest-compress-format zstd'
+Write-Ratio 'Get-LayerDigest -Compression Zstd vs zstd -1 -T2 alone' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'zstd -1 -T2 alone'
+Write-Ratio 'Get-LayerDigest -Path (default) vs -CompressionLevel 1' 'Get-LayerDigest -Path' 'Get-LayerDigest -Path -CompressionLevel 1'
+$gzipPushes = 'Push-StreamLayer -Path (defaults)', 'Push-StreamLayer -Path -CompressionLevel 1', 'Push-StreamLayer -Path -CompressionLevel 3'
+$zstdPushes = 'Push-StreamLayer -Path -Compression Zstd', 'Push-StreamLayer -Path -Compression Zstd -CompressionLevel 3'
+Write-SizeMatched 'gzip push, size-matched, vs skopeo copy' $gzipPushes 'skopeo copy (OCI layout -> registry)'
+Write-SizeMatched 'gzip push, size-matched, vs the reference flow' $gzipPushes 'reference flow (ggcr stream.Layer, Go stdlib)'
+Write-SizeMatched 'zstd push, size-matched, vs skopeo copy --dest-compress-format zstd' $zstdPushes 'skopeo copy --dest-compress-format zstd'
+Write-SizeRatio 'Get-LayerDigest -Path (default gzip) layer / pigz -6''s' 'Get-LayerDigest -Path' 'pigz -6 alone'
+Write-SizeRatio 'Push-StreamLayer (defaults) layer / skopeo copy''s' 'Push-StreamLayer -Path (defaults)' 'skopeo copy (OCI layout -> registry)'
+Write-SizeRatio 'Push-StreamLayer (defaults) layer / the reference flow''s' 'Push-StreamLayer -Path (defaults)' 'reference flow (ggcr stream.Layer, Go stdlib)'
+Write-SizeRatio 'Push-StreamLayer -Compression Zstd layer / skopeo zstd''s' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy --dest-compress-format zstd'
+Write-Ratio 'zstd (level 1) vs gzip (level 1), Get-LayerDigest' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'Get-LayerDigest -Path -CompressionLevel 1'
 Write-Ratio 'Get-LayerDigest -Compression Zstd vs zstd -1 -T0 | sha256sum' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'zstd -1 | sha256sum (tee: sha256sum of the tar)'
 if ($BaselineModulePath) {
     Write-Host ''
@@ -270,6 +352,12 @@ Write-Growth 'Get-LayerDigest peak RSS growth, 1 MiB -> 2 GiB' 'Get-LayerDigest,
 Write-Growth 'Get-LayerDigest peak RSS growth, 256 MiB -> 2 GiB' 'Get-LayerDigest, 256 MiB on stdin' 'Get-LayerDigest, 2 GiB on stdin'
 Write-Growth 'Push-StreamLayer peak RSS growth, 256 MiB -> 2 GiB' 'Push-StreamLayer, 256 MiB on stdin' 'Push-StreamLayer, 2 GiB on stdin'
 
+# Folder layers.
+Write-Ratio 'Get-LayerDigest -Directory vs tar -c | Get-LayerDigest' 'Get-LayerDigest -Directory (SDK folder)' 'tar -c | Get-LayerDigest (SDK folder)'
+Write-Ratio 'Get-LayerDigest -Directory vs tar -c | pigz -1' 'Get-LayerDigest -Directory (SDK folder)' 'tar -c | pigz -1 (SDK folder)'
+Write-Ratio 'Push-StreamLayer -Directory vs tar -c | Push-StreamLayer' 'Push-StreamLayer -Directory (SDK folder)' 'tar -c | Push-StreamLayer (SDK folder)'
+Write-Growth 'Get-LayerDigest -Directory peak RSS growth, SDK -> SDK x4' 'Get-LayerDigest -Directory (SDK folder)' 'Get-LayerDigest -Directory (SDK folder x4, 2.5 GiB)'
+
 if ($MarkdownPath) {
     $commit = (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) ?? 'unknown'
     $md = [Text.StringBuilder]::new()
@@ -279,11 +367,12 @@ if ($MarkdownPath) {
     $null = $md.AppendLine("- Run: $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC, commit $commit, PowerShell $($PSVersionTable.PSVersion), $Repeat runs per case (median time, largest peak RSS).")
     $null = $md.AppendLine("- Input: a tar of the .NET SDK folder (binaries and text), $([Math]::Round($tarBytes / 1MB)) MiB; smaller samples for the per-object pipeline forms.")
     $null = $md.AppendLine('- PowerShell cases time the command inside one process (module import and the first call''s JIT outside the clock); native cases are timed as whole pipelines. Peak RSS is of the whole process (PowerShell itself is most of it).').AppendLine()
-    $null = $md.AppendLine('| Group | Case | MiB | Seconds | MB/s | Peak RSS MiB | Notes |').AppendLine('| --- | --- | --- | --- | --- | --- | --- |')
+    $null = $md.AppendLine('| Group | Case | MiB | Seconds | MB/s | Peak RSS MiB | Layer MB | Notes |').AppendLine('| --- | --- | --- | --- | --- | --- | --- | --- |')
     foreach ($r in $results) {
-        $null = $md.AppendLine("| $($r.Group) | $($r.Case -replace '\|', '\|') | $($r.MiB) | $($r.Seconds) | $($r.MBps) | $($r.PeakRssMiB) | $(($r.Note -replace 'diffid.*', '') -replace '\|', '\|') |")
+        $layerMB = if ($null -ne $r.Size) { [Math]::Round($r.Size / 1e6, 1) } else { '' }
+        $null = $md.AppendLine("| $($r.Group) | $($r.Case -replace '\|', '\|') | $($r.MiB) | $($r.Seconds) | $($r.MBps) | $($r.PeakRssMiB) | $layerMB | $(($r.Note -replace 'diffid.*', '') -replace '\|', '\|') |")
     }
-    $null = $md.AppendLine().AppendLine('## Ratios').AppendLine().AppendLine('Time of the other / time of ours: above 1 means StreamLayer is faster.').AppendLine()
+    $null = $md.AppendLine().AppendLine('## Ratios').AppendLine().AppendLine('Time of the other / time of ours: above 1 means StreamLayer is faster. "Size-matched": our fastest push whose layer is no bigger than the peer''s. "layer / …''s": bytes of ours / bytes of theirs, at or below 1 means ours is no bigger.').AppendLine()
     foreach ($line in $ratioLines) { $null = $md.AppendLine("- $line") }
     Set-Content -LiteralPath $MarkdownPath -Value $md.ToString() -NoNewline
     Write-Host "Wrote $MarkdownPath"

@@ -25,6 +25,9 @@ namespace StreamLayer
         /// <summary>No ZLibCompressionOptions and no SmallestSize: gzip levels map to NoCompression, Fastest and Optimal.</summary>
         internal static bool ForceEnumLevels;
 
+        /// <summary>No NativeLibrary (or no libzstd for this platform): zstd is compressed by the managed ZstdSharp.</summary>
+        internal static bool ForceManagedZstd;
+
         /// <summary>No X509Certificate2.CreateFromPemFile: a PEM client key is refused, with the way to a .pfx.</summary>
         internal static bool ForceNoPemKeys;
 

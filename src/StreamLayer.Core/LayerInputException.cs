@@ -43,6 +43,24 @@ namespace StreamLayer
 
         /// <summary>No input was given at all: no path, no stream, nothing piped in.</summary>
         Missing,
+
+        /// <summary>A folder was asked for (-Directory) but the path names a file.</summary>
+        NotDirectory,
+
+        /// <summary>A file or folder in the folder cannot be read (permission denied, an I/O error).</summary>
+        EntryUnreadable,
+
+        /// <summary>A name (or a symlink's target) in the folder is not valid UTF-8.</summary>
+        EntryNameInvalid,
+
+        /// <summary>A file in the folder changed its size while it was read.</summary>
+        EntryChanged,
+
+        /// <summary>A file or folder in the folder was removed while the folder was read.</summary>
+        EntryVanished,
+
+        /// <summary>A path in the layer (-Prefix, -Delete) that escapes with '..' or names nothing.</summary>
+        LayerPathInvalid,
     }
 
     /// <summary>

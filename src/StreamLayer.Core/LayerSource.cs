@@ -8,17 +8,20 @@ namespace StreamLayer
     /// <summary>Where a layer's input comes from: a file, a stream, or loose bytes; and how messages name it.</summary>
     internal sealed class LayerSource
     {
-        private LayerSource(string path, Stream stream, string description)
+        private readonly Func<Stream> _open;
+
+        private LayerSource(string path, Stream stream, string description, Func<Stream> open = null)
         {
             Path = path;
             Stream = stream;
             Description = description;
+            _open = open;
         }
 
         /// <summary>Bytes and byte arrays that arrive one after another and together make one layer.</summary>
         public static LayerSource LooseBytes { get; } = new LayerSource(null, null, "the pipeline's bytes");
 
-        /// <summary>The file, for file input; null otherwise.</summary>
+        /// <summary>The file (or folder), for file (or folder) input; null otherwise.</summary>
         public string Path { get; }
 
         /// <summary>The stream, for stream input; null otherwise (a file is opened by <see cref="Open"/>).</summary>
@@ -30,6 +33,9 @@ namespace StreamLayer
         public static LayerSource FromFile(string path) => new LayerSource(path, null, "'" + path + "'");
 
         public static LayerSource FromStream(Stream stream, string description) => new LayerSource(null, stream, description);
+
+        /// <summary>A folder, whose tar <paramref name="open"/> makes as it is read (the folder layers' own stream).</summary>
+        public static LayerSource FromFolder(string path, Func<Stream> open) => new LayerSource(path, null, "the folder '" + path + "'", open);
 
         /// <summary>The input's length when it is known up front (a file, a seekable stream); null otherwise.</summary>
         public static long? LengthOf(Stream stream)
@@ -72,6 +78,11 @@ namespace StreamLayer
         /// <summary>The stream to read: the given one, or the file opened for one sequential pass.</summary>
         public Stream Open()
         {
+            if (_open != null)
+            {
+                return _open();
+            }
+
             if (Path == null)
             {
                 // A disposed stream says it can do nothing at all; a write-only one can still be written.

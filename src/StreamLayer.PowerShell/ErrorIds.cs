@@ -21,6 +21,12 @@ namespace StreamLayer.Commands
         public const string InputNotReadable = "InputNotReadable";
         public const string InputClosed = "InputClosed";
         public const string LayerFailed = "LayerFailed";
+        public const string PathNotDirectory = "PathNotDirectory";
+        public const string DirectoryEntryUnreadable = "DirectoryEntryUnreadable";
+        public const string DirectoryEntryNameInvalid = "DirectoryEntryNameInvalid";
+        public const string DirectoryEntryChanged = "DirectoryEntryChanged";
+        public const string DirectoryEntryVanished = "DirectoryEntryVanished";
+        public const string LayerPathInvalid = "LayerPathInvalid";
 
         public const string InvalidRepository = "InvalidRepository";
         public const string RegistryRejected = "RegistryRejected";
@@ -65,5 +71,12 @@ namespace StreamLayer.Commands
         public const string IndexChildNotFound = "IndexChildNotFound";
         public const string IndexChildInvalid = "IndexChildInvalid";
         public const string IndexChildUnavailable = "IndexChildUnavailable";
+
+        public const string DestinationConflict = "DestinationConflict";
+        public const string LayoutPathIsFile = "LayoutPathIsFile";
+        public const string LayoutFolderNotEmpty = "LayoutFolderNotEmpty";
+        public const string LayoutInvalid = "LayoutInvalid";
+        public const string LayoutWriteFailed = "LayoutWriteFailed";
+        public const string LayoutBusy = "LayoutBusy";
     }
 }

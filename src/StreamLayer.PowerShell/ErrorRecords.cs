@@ -63,6 +63,18 @@ namespace StreamLayer.Commands
                     return new ErrorRecord(input, ErrorIds.PathIsDirectory, ErrorCategory.InvalidArgument, target);
                 case LayerInputProblem.Missing:
                     return new ErrorRecord(input, ErrorIds.InputMissing, ErrorCategory.InvalidArgument, null);
+                case LayerInputProblem.NotDirectory:
+                    return new ErrorRecord(input, ErrorIds.PathNotDirectory, ErrorCategory.InvalidArgument, target);
+                case LayerInputProblem.EntryUnreadable:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryUnreadable, ErrorCategory.PermissionDenied, target);
+                case LayerInputProblem.EntryNameInvalid:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryNameInvalid, ErrorCategory.InvalidData, target);
+                case LayerInputProblem.EntryChanged:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryChanged, ErrorCategory.InvalidData, target);
+                case LayerInputProblem.EntryVanished:
+                    return new ErrorRecord(input, ErrorIds.DirectoryEntryVanished, ErrorCategory.ObjectNotFound, target);
+                case LayerInputProblem.LayerPathInvalid:
+                    return new ErrorRecord(input, ErrorIds.LayerPathInvalid, ErrorCategory.InvalidArgument, target);
                 case LayerInputProblem.TooManyLayers:
                     return new ErrorRecord(
                         new InvalidOperationException("-OutFile holds one layer, but the input makes two or more. Run the command once per layer, each with its own -OutFile.", input),
@@ -93,6 +105,12 @@ namespace StreamLayer.Commands
                 case ImageFailure.TagRequired: return ErrorIds.TagRequired;
                 case ImageFailure.BaseImageReferenceInvalid: return ErrorIds.InvalidBaseImage;
                 case ImageFailure.SettingInvalid: return ErrorIds.InvalidOption;
+                case ImageFailure.DestinationConflict: return ErrorIds.DestinationConflict;
+                case ImageFailure.LayoutPathIsFile: return ErrorIds.LayoutPathIsFile;
+                case ImageFailure.LayoutFolderNotEmpty: return ErrorIds.LayoutFolderNotEmpty;
+                case ImageFailure.LayoutInvalid: return ErrorIds.LayoutInvalid;
+                case ImageFailure.LayoutWriteFailed: return ErrorIds.LayoutWriteFailed;
+                case ImageFailure.LayoutBusy: return ErrorIds.LayoutBusy;
                 default: return ErrorIds.LayerFailed;
             }
         }
@@ -192,6 +210,16 @@ namespace StreamLayer.Commands
                     return ErrorCategory.InvalidArgument;
                 case ImageFailure.IndexChildUnavailable:
                     return ErrorCategory.ResourceUnavailable;
+                case ImageFailure.DestinationConflict:
+                case ImageFailure.LayoutPathIsFile:
+                case ImageFailure.LayoutFolderNotEmpty:
+                    return ErrorCategory.InvalidArgument;
+                case ImageFailure.LayoutInvalid:
+                    return ErrorCategory.InvalidData;
+                case ImageFailure.LayoutWriteFailed:
+                    return ErrorCategory.WriteError;
+                case ImageFailure.LayoutBusy:
+                    return ErrorCategory.ResourceBusy;
                 default:
                     return ErrorCategory.InvalidOperation;
             }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Folders;
 using StreamLayer.Layers;
 
 namespace StreamLayer.Commands
@@ -21,11 +22,13 @@ namespace StreamLayer.Commands
         protected const string LiteralPathSet = "LiteralPath";
         protected const string InputObjectSet = "InputObject";
         protected const string InputStreamSet = "InputStream";
+        protected const string DirectorySet = "Directory";
 
         private const long ByteByByteHintThreshold = 1L << 20;
 
         private LayerRun _run;
         private LayerProgress _progress;
+        private FolderLayer _folders;
 
         // ParameterSetName is costly to read (an engine protection scope per call), so the hot path reads this.
         private bool _fromPipeline;
@@ -58,6 +61,43 @@ namespace StreamLayer.Commands
         [ValidateNotNull]
         public Stream InputStream { get; set; }
 
+        /// <summary>Folders, each made into a layer of its own: the core writes their tar, reproducibly.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = DirectorySet)]
+        [ValidateNotNullOrEmpty]
+        public string[] Directory { get; set; }
+
+        /// <summary>Folder layers: where the folder's tree goes in the layer (/app); the root when not given.</summary>
+        [Parameter(ParameterSetName = DirectorySet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [ValidateNotNullOrEmpty]
+        public string Prefix { get; set; }
+
+        /// <summary>Folder layers: wildcard patterns of paths in the folder to leave out, as .dockerignore reads them.</summary>
+        [Parameter(ParameterSetName = DirectorySet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[] Exclude { get; set; }
+
+        /// <summary>Folder layers: wildcard patterns of files to store as executable (0755), beyond those with an execute bit.</summary>
+        [Parameter(ParameterSetName = DirectorySet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[] Executable { get; set; }
+
+        /// <summary>Folder layers: paths in the image the layer deletes from the layers below it (OCI whiteouts).</summary>
+        [Parameter(ParameterSetName = DirectorySet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [ValidateNotNullOrEmpty]
+        public string[] Delete { get; set; }
+
+        /// <summary>Folder layers: the time of every entry, in seconds since 1970; else SOURCE_DATE_EPOCH; else 0.</summary>
+        [Parameter(ParameterSetName = DirectorySet)]
+        [Parameter(ParameterSetName = InputObjectSet)]
+        [ValidateRange(0L, 253402300799L)]
+        public long SourceDateEpoch { get; set; }
+
         [Parameter]
         public LayerCompression Compression { get; set; } = LayerCompression.Gzip;
 
@@ -79,6 +119,9 @@ namespace StreamLayer.Commands
 
         internal override Task PendingWork => (_wholeLayer ?? _run?.LooseBytes)?.Completion ?? base.PendingWork;
 
+        /// <summary>The media type family when -MediaType is not given; null: the format's (Docker's for gzip). Read before <see cref="OpenDestination"/>.</summary>
+        internal virtual LayerMediaType? DefaultMediaType => null;
+
         /// <summary>Where this command's layers go. Called once, in BeginProcessing, after the derived command's own checks.</summary>
         internal abstract ILayerDestination OpenDestination();
 
@@ -98,6 +141,10 @@ namespace StreamLayer.Commands
                 {
                     options.MediaType = MediaType;
                 }
+                else if (DefaultMediaType is LayerMediaType family)
+                {
+                    options.MediaType = family;
+                }
 
                 if (MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel)))
                 {
@@ -106,6 +153,7 @@ namespace StreamLayer.Commands
 
                 // The options are checked first, so a bad option fails before anything else is looked at.
                 options.Check();
+                _folders = NewFolderLayer();
                 if (_fromPipeline && !MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
                 {
                     throw LayerInputs.Missing(MyInvocation.MyCommand.Name);
@@ -131,6 +179,9 @@ namespace StreamLayer.Commands
                             break;
                         case LiteralPathSet:
                             RunEach(LayerInputs.FromLiteralPaths(this, LiteralPath));
+                            break;
+                        case DirectorySet:
+                            RunEach(LayerInputs.FromDirectories(this, Directory, _folders));
                             break;
                         default:
                             RunEach(LayerInputs.FromPaths(this, Path));
@@ -195,6 +246,15 @@ namespace StreamLayer.Commands
 
         protected override void Release() => _run?.Dispose();
 
+        /// <summary>How folders become layers, from the folder parameters (which only the Directory and InputObject sets have).</summary>
+        private FolderLayer NewFolderLayer() => new FolderLayer(
+            Prefix,
+            Exclude,
+            Executable,
+            Delete,
+            MyInvocation.BoundParameters.ContainsKey(nameof(SourceDateEpoch)) ? SourceDateEpoch : (long?)null,
+            Messages.Warning);
+
         /// <summary>Whether to make a layer of <paramref name="source"/> at all (-WhatIf, -Confirm); nothing of it is read when not.</summary>
         private bool ShouldStart(LayerSource source) =>
             _run.Destination.Action == null
@@ -205,7 +265,7 @@ namespace StreamLayer.Commands
             LayerSource whole;
             try
             {
-                whole = LayerInputs.WholeSourceOf(input, InputObject, this);
+                whole = LayerInputs.WholeSourceOf(input, InputObject, this, _folders);
             }
             catch (LayerInputException failure) when (_run.EndsOnlyItsInput(failure))
             {

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
 using System.Management.Automation;
+using StreamLayer.Folders;
 using StreamLayer.Layers;
 
 namespace StreamLayer.Commands
@@ -67,11 +68,31 @@ namespace StreamLayer.Commands
             return files;
         }
 
+        /// <summary>The folders -Directory names, each a layer of its own; like <see cref="FromPaths"/>, a failure in place of a path that names no folder.</summary>
+        public static List<object> FromDirectories(PSCmdlet cmdlet, string[] paths, FolderLayer folders)
+        {
+            var sources = new List<object>();
+            foreach (string path in paths)
+            {
+                string full = cmdlet.GetUnresolvedProviderPathFromPSPath(path);
+                if (Directory.Exists(full))
+                {
+                    sources.Add(folders.Source(full));
+                }
+                else
+                {
+                    sources.Add(File.Exists(full) ? FolderProblems.NotDirectory(full) : FolderProblems.NotFound(full));
+                }
+            }
+
+            return sources;
+        }
+
         /// <summary>
-        /// A pipeline object that is a layer of its own (a stream, a file); null for loose bytes, which the caller
+        /// A pipeline object that is a layer of its own (a stream, a file, a folder); null for loose bytes, which the caller
         /// writes into the layer of loose bytes. Anything else is refused.
         /// </summary>
-        public static LayerSource WholeSourceOf(object input, object wrapped, PSCmdlet cmdlet)
+        public static LayerSource WholeSourceOf(object input, object wrapped, PSCmdlet cmdlet, FolderLayer folders)
         {
             switch (input)
             {
@@ -84,7 +105,7 @@ namespace StreamLayer.Commands
                 case FileInfo file:
                     return CheckedFile(file.FullName);
                 case DirectoryInfo directory:
-                    throw IsDirectory(directory.FullName);
+                    return folders.Source(directory.FullName);
                 case string _:
                     throw new LayerInputException(
                         LayerInputProblem.NotBytes,
@@ -105,7 +126,7 @@ namespace StreamLayer.Commands
             LayerInputProblem.Missing,
             null,
             null,
-            command + " has no input. Give the tar with -Path or -LiteralPath, or a stream with -InputStream; or pipe the tar's bytes into it: "
+            command + " has no input. Give the tar with -Path or -LiteralPath, a folder with -Directory, or a stream with -InputStream; or pipe the tar's bytes into it: "
             + "Get-Content " + ByteReading.Parameter + " -ReadCount 1MB app.tar | " + command + " ...");
 
         /// <summary>The pipeline ended without sending anything.</summary>
@@ -204,7 +225,7 @@ namespace StreamLayer.Commands
             LayerInputProblem.PathIsDirectory,
             path,
             null,
-            "'" + path + "' is a directory. A layer is read from a tar file: create one first (tar -cf layer.tar -C <directory> .) and pass that.");
+            "'" + path + "' is a directory, and -Path takes a tar file. Give the folder with -Directory to make a layer of its files, or pipe Get-Item '" + path + "' into the command.");
 
         private static LayerInputException PathNotFound(string path) => new LayerInputException(
             LayerInputProblem.PathNotFound,

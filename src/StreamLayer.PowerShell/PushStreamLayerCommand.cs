@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
+using StreamLayer.Layouts;
 using StreamLayer.Registry;
 using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Client;
@@ -22,13 +23,26 @@ namespace StreamLayer.Commands
         private ImageReference _repository;
         private RegistryClient _client;
         private ImageBuild _image;
+        private IImageTarget _target;
+        private LayoutDestination _layout;
 
         /// <summary>Where to push: [registry[:port]/]name, as docker names repositories (ubuntu is index.docker.io/library/ubuntu).</summary>
-        /// <remarks>Second after -Path: Push-StreamLayer app.tar host/app. (A position of its own in the other sets would make the default set take app.tar as the repository.)</remarks>
-        [Parameter(Mandatory = true, Position = 1)]
+        /// <remarks>
+        /// Second after -Path: Push-StreamLayer app.tar host/app. (A position of its own in the other sets would make the default set take app.tar as the repository.)
+        /// Not mandatory, as -LayoutPath is the other place to write to; one of the two is (a parameter set each would double every input set).
+        /// </remarks>
+        [Parameter(Position = 1)]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(RegistryCompleter))]
         public string Repository { get; set; }
+
+        /// <summary>
+        /// An OCI image layout (a folder: oci-layout, index.json, blobs/sha256) to write to instead of a registry. A path
+        /// as -OutFile takes one: relative to the current location, no wildcards; a new or empty folder becomes a layout.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string LayoutPath { get; set; }
 
         [Parameter]
         public UploadMode UploadMode { get; set; }
@@ -100,12 +114,25 @@ namespace StreamLayer.Commands
         /// <summary>The registry's connection parameters (-Credential, -TimeoutSec, ...), declared once for both push commands.</summary>
         public object GetDynamicParameters() => _registry;
 
+        /// <summary>An OCI layout's layers are OCI's (umoci reads no other); a registry's gzip layers are Docker's, as docker pushes them.</summary>
+        internal override LayerMediaType? DefaultMediaType => LayoutPath != null ? LayerMediaType.Oci : (LayerMediaType?)null;
+
         /// <summary>
         /// The repository, with the image checked and the base's layers in place before any input is read. The base
         /// is read even under -WhatIf (only reads), so that a base that is missing or does not fit is reported.
         /// </summary>
         internal override ILayerDestination OpenDestination()
         {
+            if (LayoutPath != null)
+            {
+                return OpenLayout();
+            }
+
+            if (Repository == null)
+            {
+                throw new ImageException(ImageFailure.DestinationConflict, "Give -Repository (a registry's repository) or -LayoutPath (an OCI image layout on disk): where the layers go.");
+            }
+
             _repository = ImageReference.ParseRepository(Repository, "layer");
             ErrorTarget = _repository.Name;
             _image = NewImageRequest().Check(_repository);
@@ -121,6 +148,7 @@ namespace StreamLayer.Commands
             }
 
             _client = new RegistryClient(_repository, options);
+            _target = new RepositoryTarget(_client);
             Messages.WriteTo(this);
             WriteVerbose(string.Format(
                 CultureInfo.InvariantCulture,
@@ -136,12 +164,51 @@ namespace StreamLayer.Commands
                 if (ShouldProcess(_repository.Name, "Make the base image " + BaseImage + "'s " + Layers(_image.BaseLayerCount) + " available"))
                 {
                     var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the base image's layers");
-                    Await(_image.PrepareBaseLayersAsync(_client, progress, StopToken), () => progress.WriteTo(this));
+                    Await(_image.PrepareBaseLayersAsync(_target, progress, StopToken), () => progress.WriteTo(this));
                     progress.Complete(this);
                 }
             }
 
             return new RegistryDestination(_client, forImage: _image != null);
+        }
+
+        /// <summary>
+        /// The OCI image layout, checked (or made) and with the base's layers copied into it before any input is read.
+        /// Under -WhatIf a new layout is not made. The registry parameters are the base image's registry's then.
+        /// </summary>
+        private ILayerDestination OpenLayout()
+        {
+            if (Repository != null)
+            {
+                throw new ImageException(ImageFailure.DestinationConflict, Repository, "-Repository and -LayoutPath are two places to write to; give one of them.");
+            }
+
+            foreach (string upload in new[] { nameof(UploadMode), nameof(ChunkSize) })
+            {
+                if (Bound(upload))
+                {
+                    throw new ImageException(ImageFailure.DestinationConflict, upload, "-" + upload + " says how to upload to a registry; -LayoutPath writes to disk. Leave out -" + upload + ".");
+                }
+            }
+
+            _image = NewImageRequest().Check(null);
+            ImageLayout layout = ImageLayout.Open(GetUnresolvedProviderPathFromPSPath(LayoutPath), create: !IsWhatIf);
+            ErrorTarget = layout.Name;
+            _target = new LayoutImageTarget(layout, Messages.Verbose);
+            WriteVerbose("Writing to the OCI image layout " + layout.Root);
+            if (_image?.BaseReference != null)
+            {
+                Await(_image.ResolveBaseAsync(_registry.ToOptions(this, Messages), StopToken));
+                Messages.WriteTo(this);
+                if (ShouldProcess(layout.Name, "Copy the base image " + BaseImage + "'s " + Layers(_image.BaseLayerCount) + " into the layout"))
+                {
+                    var progress = new ImageProgress("Push-StreamLayer to " + layout.Name + ": the base image's layers");
+                    Await(_image.PrepareBaseLayersAsync(_target, progress, StopToken), () => progress.WriteTo(this));
+                    progress.Complete(this);
+                }
+            }
+
+            return _layout = new LayoutDestination(layout, forImage: _image != null);
         }
 
         protected override void EndProcessing()
@@ -160,25 +227,25 @@ namespace StreamLayer.Commands
                     if (IsWhatIf)
                     {
                         string on = _image.Base != null ? " on " + _image.Base.Reference + ", " + Layers(_image.BaseLayerCount) : " from scratch";
-                        ShouldProcess(_repository.Name, "Write the image config (" + _image.Platform + on + ")");
-                        ShouldProcess(_repository.Name, "Write the image manifest");
+                        ShouldProcess(_target.Name, "Write the image config (" + _image.Platform + on + ")");
+                        ShouldProcess(_target.Name, "Write the image manifest");
                         foreach (string tag in Tag)
                         {
-                            ShouldProcess(_repository.WithTag(tag).ToString(), "Tag the image");
+                            ShouldProcess(TagName(tag), "Tag the image");
                         }
                     }
 
                     return;
                 }
 
-                string tags = string.Join(", ", Array.ConvertAll(Tag, t => _repository.WithTag(t).ToString()));
+                string tags = string.Join(", ", Array.ConvertAll(Tag, TagName));
                 if (!ShouldProcess(tags, "Write image" + (_image.Base != null ? " on " + _image.Base.Reference : " from scratch")))
                 {
                     return;
                 }
 
-                var progress = new ImageProgress("Push-StreamLayer to " + _repository + ": the image");
-                PushedImage image = Await(_image.PublishAsync(_client, progress, StopToken), () => progress.WriteTo(this));
+                var progress = new ImageProgress("Push-StreamLayer to " + _target.Name + ": the image");
+                PushedImage image = Await(_image.PublishAsync(_target, progress, StopToken), () => progress.WriteTo(this));
                 progress.Complete(this);
                 WriteObject(image);
             });
@@ -193,7 +260,7 @@ namespace StreamLayer.Commands
                 return;
             }
 
-            WriteObject(PushedLayers.Of(layer, _repository));
+            WriteObject(_layout != null ? _layout.PushedLayerOf(layer) : PushedLayers.Of(layer, _repository));
         }
 
         protected override void Release()
@@ -204,6 +271,9 @@ namespace StreamLayer.Commands
         }
 
         private static string Layers(int count) => count + (count == 1 ? " layer" : " layers");
+
+        /// <summary>A tag as users name it there: registry/repository:tag, or oci:&lt;path&gt;:tag as skopeo takes it.</summary>
+        private string TagName(string tag) => _layout != null ? _layout.Layout.Name + ":" + tag : _repository.WithTag(tag).ToString();
 
         private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
@@ -219,7 +289,8 @@ namespace StreamLayer.Commands
             BaseImage = BaseImage,
             Platform = Bound(nameof(Platform)) ? Platform : null,
             Created = Bound(nameof(Created)) ? Created : (DateTime?)null,
-            SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
+            // A folder layer's -SourceDateEpoch is the image's time too, so that the two agree.
+            SourceDateEpoch = Bound(nameof(SourceDateEpoch)) ? SourceDateEpoch.ToString(CultureInfo.InvariantCulture) : StreamLayer.SourceDateEpoch.FromEnvironment(),
             Entrypoint = Entrypoint,
             Cmd = Cmd,
             WorkingDirectory = WorkingDirectory,

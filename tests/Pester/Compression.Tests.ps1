@@ -42,6 +42,23 @@ AfterAll {
     Remove-Item -Recurse -Force $script:work -ErrorAction Ignore
 }
 
+Describe 'The same layer on any number of threads' {
+    It '<Format> gives the same Digest on 1, 2 and 8 threads, and <Tool> restores the tar from each' -ForEach @(
+        @{ Format = 'Gzip'; Tool = 'gzip' }
+        @{ Format = 'Zstd'; Tool = 'zstd' }
+    ) {
+        $reference = if ($Format -eq 'Zstd') { $zstdReference } else { $gzipReference }
+        foreach ($threads in 1, 2, 8) {
+            $blob = Join-Path $work "threads-$threads.$Tool"
+            $layer = Get-LayerDigest -Path $tar -Compression $Format -ThrottleLimit $threads -OutFile $blob
+            $layer.Digest | Should -Be $reference.Digest -Because "$threads threads"
+            Get-Sha256Sum $blob | Should -Be $layer.Digest
+            Invoke-Tool "$Tool -q -dc `"`$1`" | sha256sum | cut -d' ' -f1 > `"`$2`"" $blob (Join-Path $work 'threads.sha') | Should -Be 0
+            'sha256:' + (Get-Content (Join-Path $work 'threads.sha')) | Should -Be $tarDiffId -Because "$Tool -dc of the $threads-thread blob"
+        }
+    }
+}
+
 Describe '-Compression Zstd, checked with the zstd tool' {
     It 'writes a blob that zstd -dc restores to the tar byte for byte, and whose sha256sum and length are the Digest and Size' {
         $blob = Join-Path $work 'out.tar.zst'

@@ -145,8 +145,7 @@ Describe 'Get-LayerDigest bad input' {
         @{ Name = 'a missing -Path'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -Path (Join-Path $work 'missing.tar') } }
         @{ Name = 'a wildcard that matches nothing'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -Path (Join-Path $work 'nothing*.tar') } }
         @{ Name = 'a missing -LiteralPath'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -LiteralPath (Join-Path $work 'missing[1].tar') } }
-        @{ Name = 'a directory -Path'; Id = 'PathIsDirectory'; Category = 'InvalidArgument'; Hint = 'tar -cf'; Run = { Get-LayerDigest -Path $work } }
-        @{ Name = 'a directory in the pipeline'; Id = 'PathIsDirectory'; Category = 'InvalidArgument'; Hint = 'directory'; Run = { Get-Item $work | Get-LayerDigest } }
+        @{ Name = 'a directory -Path'; Id = 'PathIsDirectory'; Category = 'InvalidArgument'; Hint = '-Directory'; Run = { Get-LayerDigest -Path $work } }
         @{ Name = 'a good file before a missing one'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Hint = 'Cannot find'; Run = { Get-LayerDigest -Path $tar, (Join-Path $work 'missing.tar') } }
         @{ Name = 'bytes mixed with a file'; Id = 'InputMixed'; Category = 'InvalidArgument'; Hint = 'one kind'; Run = { & { [byte]1; Get-Item $smallTar } | Get-LayerDigest } }
         @{ Name = 'a compression level out of range'; Id = 'InvalidOption'; Category = 'InvalidArgument'; Hint = '0'; Run = { Get-LayerDigest -Path $tar -CompressionLevel 12 } }

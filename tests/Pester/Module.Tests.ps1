@@ -73,15 +73,20 @@ Describe 'The package' -Tag 'Package' {
 
         $installed = Get-ChildItem $target -Recurse -Filter StreamLayer.psd1 | Select-Object -First 1
         $installed | Should -Not -BeNullOrEmpty
-        # zstd too: the package must carry ZstdSharp and what it needs.
+        # zstd too: the package must carry ZstdSharp, and libzstd where the core looks for it (used here: linux-x64).
         $command = "Import-Module '$($installed.FullName)'; (,[byte[]]::new(1024) | Get-LayerDigest).DiffId; (Get-Module StreamLayer).ModuleBase; " +
-            "(,[byte[]]::new(1024) | Get-LayerDigest -Compression Zstd).MediaType; [ZstdSharp.Compressor].Assembly.Location"
+            "(,[byte[]]::new(1024) | Get-LayerDigest -Compression Zstd).MediaType; [ZstdSharp.Compressor].Assembly.Location; " +
+            "`$native = [StreamLayer.LayerDigest].Assembly.GetType('StreamLayer.Compression.NativeZstd'); 'libzstd ' + `$native.GetProperty('IsAvailable').GetValue(`$null) + ' ' + `$native.GetProperty('Unavailable').GetValue(`$null)"
         $output = Invoke-ChildPwsh $command
         $LASTEXITCODE | Should -Be 0
         $output[0] | Should -Be ('sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([byte[]]::new(1024))).ToLowerInvariant())
         $output[1] | Should -Be $installed.DirectoryName
         $output[2] | Should -Be 'application/vnd.oci.image.layer.v1.tar+zstd'
         $output[3] | Should -Be (Join-Path $installed.DirectoryName 'ZstdSharp.dll')
+        $output[4] | Should -Be 'libzstd True ' -Because 'the installed module loads the libzstd it ships'
+        foreach ($rid in 'linux-x64', 'linux-arm64', 'osx-x64', 'osx-arm64', 'win-x64', 'win-x86', 'win-arm64') {
+            @(Get-ChildItem (Join-Path $installed.DirectoryName "runtimes/$rid/native") -Filter 'libzstd*').Count | Should -Be 1 -Because "libzstd for $rid"
+        }
         Remove-Item -Recurse -Force $target
     }
 }

@@ -12,6 +12,38 @@ namespace StreamLayer.Tests
         private const int ZstdBlock = 4 << 20;
 
         [Theory]
+        [InlineData(LayerCompression.Gzip, null)]
+        [InlineData(LayerCompression.Gzip, 1)]
+        [InlineData(LayerCompression.Gzip, 9)]
+        [InlineData(LayerCompression.Zstd, null)]
+        [InlineData(LayerCompression.Zstd, 3)]
+        public void OneTwoAndEightThreadsGiveTheSameBlob(LayerCompression format, int? level)
+        {
+            // More blocks than threads in both formats (gzip blocks are 1 MiB, zstd's 4 MiB), and a short last one.
+            byte[] input = TestData.Mixed(2 * ZstdBlock + 3 * (1 << 20) + 4321, seed: 19);
+            byte[] Encode(int threads) =>
+                TestData.Encode(input, new LayerOptions { Compression = format, CompressionLevel = level, MaxParallelism = threads }).Blob;
+
+            byte[] one = Encode(1);
+            Assert.Equal(one, Encode(2));
+            Assert.Equal(one, Encode(8));
+            Assert.Equal(input, format == LayerCompression.Zstd ? TestData.Unzstd(one) : TestData.Gunzip(one));
+        }
+
+        [Fact]
+        public void TheDefaultGzipLayerIsLevel4AndSmallerThanLevel1()
+        {
+            byte[] input = TestData.Mixed(3 * (1 << 20) + 999, seed: 4);
+
+            var byDefault = TestData.Encode(input, new LayerOptions());
+            var four = TestData.Encode(input, new LayerOptions { CompressionLevel = 4 });
+            var one = TestData.Encode(input, new LayerOptions { CompressionLevel = 1 });
+
+            Assert.Equal(four.Layer.Digest, byDefault.Layer.Digest);
+            Assert.True(byDefault.Layer.Size < one.Layer.Size, $"default {byDefault.Layer.Size} vs level 1 {one.Layer.Size}");
+        }
+
+        [Theory]
         [InlineData(512)]
         [InlineData(100_000)]
         [InlineData(ZstdBlock - 1)]

@@ -42,6 +42,49 @@ namespace StreamLayer.Tests
             FrameworkCodePaths.ForceEnumLevels = false;
             FrameworkCodePaths.ForceNoPemKeys = false;
             FrameworkCodePaths.ForceExplicitTls = false;
+            FrameworkCodePaths.ForceManagedZstd = false;
+        }
+
+        [Fact]
+        public void ManagedZstdWhereLibzstdCannotBeUsedGivesTheSameLayerAsLibzstd()
+        {
+            // libzstd ships for this platform, so it must be in use here: a broken package must fail this test.
+            Assert.True(NativeZstd.IsAvailable, NativeZstd.Unavailable);
+            byte[] input = TestData.Mixed(2 * (4 << 20) + 777, seed: 7);
+            foreach (int level in new[] { 1, 3 })
+            {
+                var options = new LayerOptions { Compression = LayerCompression.Zstd, CompressionLevel = level };
+                var native = TestData.Encode(input, options);
+
+                FrameworkCodePaths.ForceManagedZstd = true;
+                var managed = TestData.Encode(input, options);
+                FrameworkCodePaths.ForceManagedZstd = false;
+
+                Assert.Equal(native.Blob, managed.Blob);
+                Assert.Equal(input, TestData.Unzstd(managed.Blob));
+            }
+        }
+
+        [Theory]
+        [InlineData(-5)]
+        [InlineData(0)]
+        [InlineData(1)]
+        [InlineData(3)]
+        [InlineData(9)]
+        [InlineData(19)]
+        [InlineData(22)]
+        public void LibzstdAndZstdSharpWriteTheSameFrameAtLevel(int level)
+        {
+            Assert.True(NativeZstd.IsAvailable, NativeZstd.Unavailable);
+            byte[] input = TestData.Mixed(level >= 19 ? 300_000 : (1 << 20) + 4099, seed: 100 + level);
+            var a = new byte[ZstdSharp.Compressor.GetCompressBound(input.Length)];
+            var b = new byte[a.Length];
+            using var managed = ZstdContext.Managed(level);
+            using var native = ZstdContext.Native(level);
+
+            int n = managed.Compress(input, 0, input.Length, a);
+            Assert.Equal(n, native.Compress(input, 0, input.Length, b));
+            Assert.Equal(a.AsSpan(0, n).ToArray(), b.AsSpan(0, n).ToArray());
         }
 
         [Fact]

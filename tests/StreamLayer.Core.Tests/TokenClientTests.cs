@@ -96,7 +96,9 @@ namespace StreamLayer.Tests
             var error = await Assert.ThrowsAsync<RegistryException>(() => Fetch(new TokenServer(r => Json(answer)), null));
 
             Assert.Equal(RegistryFailure.ProtocolError, error.Failure);
-            Assert.Equal("Getting a token from the registry's token server: the answer of https://auth.example.com/token " + says + ".", error.Message);
+            Assert.StartsWith("Getting a token from the registry's token server: the token server answered GET https://auth.example.com/token with 200 OK, but its answer ", error.Message);
+            Assert.Contains(says, error.Message);
+            Assert.Contains("tell the registry's operator", error.Message);
         }
 
         [Fact]

@@ -25,8 +25,10 @@ namespace StreamLayer.MonoChecks
                 new RuntimeChecks().Run(checks);
                 new CompressionChecks(work).Run(checks);
                 new InputChecks(work).Run(checks);
+                new FolderChecks(work).Run(checks);
                 new CertificateChecks(work).Run(checks);
                 new TlsChecks().Run(checks);
+                new LayoutChecks(work).Run(checks);
                 if (registry != null)
                 {
                     new RegistryChecks(registry, storage, work).Run(checks);

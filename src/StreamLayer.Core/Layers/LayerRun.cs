@@ -118,6 +118,11 @@ namespace StreamLayer.Layers
                 case LayerInputProblem.PathNotFound:
                 case LayerInputProblem.PathNotFileSystem:
                 case LayerInputProblem.PathIsDirectory:
+                case LayerInputProblem.NotDirectory:
+                case LayerInputProblem.EntryUnreadable:
+                case LayerInputProblem.EntryNameInvalid:
+                case LayerInputProblem.EntryChanged:
+                case LayerInputProblem.EntryVanished:
                     return true;
                 default:
                     return false;

@@ -2,7 +2,7 @@ using System;
 
 namespace StreamLayer.Registry
 {
-    /// <summary>What went wrong with an image as a whole (as opposed to one HTTP request).</summary>
+    /// <summary>What went wrong with an image as a whole, or with the layout it is written to (as opposed to one HTTP request).</summary>
     public enum ImageFailure
     {
         BaseImageNotFound,
@@ -42,9 +42,30 @@ namespace StreamLayer.Registry
 
         /// <summary>An image setting cannot be used: a platform, a time, a name of an environment variable, label or annotation.</summary>
         SettingInvalid,
+
+        /// <summary>No place, or two, to write to (a repository and an OCI layout), or a setting the chosen place has no use for.</summary>
+        DestinationConflict,
+
+        /// <summary>The OCI image layout's path names a file, not a folder.</summary>
+        LayoutPathIsFile,
+
+        /// <summary>The OCI image layout's path is a folder that holds other things and no layout; it is left alone.</summary>
+        LayoutFolderNotEmpty,
+
+        /// <summary>The folder has an oci-layout file, but the layout is not one that can be read or added to (its index.json, its version).</summary>
+        LayoutInvalid,
+
+        /// <summary>A file of the OCI image layout cannot be written (permissions, a full disk, a read-only file system).</summary>
+        LayoutWriteFailed,
+
+        /// <summary>Another process kept the OCI image layout's index locked for longer than the wait.</summary>
+        LayoutBusy,
     }
 
-    /// <summary>An image or index cannot be written as asked: its base or a child is missing or unusable, or a part does not fit its format.</summary>
+    /// <summary>
+    /// An image or index cannot be written as asked: its base or a child is missing or unusable, a part does not fit
+    /// its format, or the OCI image layout it goes to cannot be used.
+    /// </summary>
     public sealed class ImageException : Exception
     {
         public ImageException(ImageFailure failure, string message, Exception inner = null)

@@ -117,13 +117,16 @@ namespace StreamLayer.Registry
         }
 
         /// <summary>Checks that every tag can name a manifest of this repository (<see cref="ImageFailure.TagInvalid"/> for the first that cannot).</summary>
-        public void CheckTags(System.Collections.Generic.IEnumerable<string> tags)
+        public void CheckTags(System.Collections.Generic.IEnumerable<string> tags) => CheckTagNames(tags);
+
+        /// <summary>Checks that every tag is one a registry takes (an OCI layout's ref.name takes them all too).</summary>
+        public static void CheckTagNames(System.Collections.Generic.IEnumerable<string> tags)
         {
             foreach (string tag in tags)
             {
                 try
                 {
-                    WithTag(tag);
+                    ValidTag(tag);
                 }
                 catch (FormatException e)
                 {

@@ -10,7 +10,7 @@ namespace StreamLayer.Registry.Images
 {
     /// <summary>
     /// The image written around streamed layers, as crane append does: the base read and its layers made available
-    /// in the target repository before any input is read, the new layers collected as they land, and the config,
+    /// in the target repository or layout before any input is read, the new layers collected as they land, and the config,
     /// manifest and tags written at the end, only once every layer is in place.
     /// </summary>
     internal sealed class ImageBuild : IDisposable
@@ -58,27 +58,36 @@ namespace StreamLayer.Registry.Images
         /// Reads the base image (its manifest for the platform, and its config) and checks that it fits the settings.
         /// Only reads. A base on another registry is read with the target's options but not its credential and certificates.
         /// </summary>
-        public async Task ResolveBaseAsync(RegistryClient target, CancellationToken cancellationToken)
+        public Task ResolveBaseAsync(RegistryClient target, CancellationToken cancellationToken)
         {
             bool sameRegistry = string.Equals(BaseReference.Registry, target.Repository.Registry, StringComparison.OrdinalIgnoreCase);
-            _baseClient = new RegistryClient(ImageReference.Parse(BaseReference.Name), sameRegistry ? target.Options : target.Options.ForOtherRegistry())
+            return ResolveBaseAsync(sameRegistry ? target.Options : target.Options.ForOtherRegistry(), cancellationToken);
+        }
+
+        /// <summary>
+        /// Reads the base image for a place that is not a registry (an OCI layout): the options, credential and
+        /// certificates included, are the base registry's own.
+        /// </summary>
+        public async Task ResolveBaseAsync(RegistryOptions baseOptions, CancellationToken cancellationToken)
+        {
+            _baseClient = new RegistryClient(ImageReference.Parse(BaseReference.Name), baseOptions)
             {
                 RepositoryActions = "pull",
             };
             Base = await BaseImage.ResolveAsync(_baseClient, BaseReference, Platform, cancellationToken).ConfigureAwait(false);
-            target.Log("Base image " + BaseReference + ": " + Base.ManifestDigest + " (" + Base.ManifestMediaType + ", " + Base.Layers.Count + " layers)");
+            _baseClient.Log("Base image " + BaseReference + ": " + Base.ManifestDigest + " (" + Base.ManifestMediaType + ", " + Base.Layers.Count + " layers)");
             ImagePublisher.CheckFormat(Base, Settings);
         }
 
-        /// <summary>Makes the base's layers available in <paramref name="target"/>'s repository: already there, mounted, or copied.</summary>
-        public async Task PrepareBaseLayersAsync(RegistryClient target, IProgress<ImageStep> progress, CancellationToken cancellationToken)
+        /// <summary>Makes the base's layers available in <paramref name="target"/>: already there, mounted, or copied.</summary>
+        public async Task PrepareBaseLayersAsync(IImageTarget target, IProgress<ImageStep> progress, CancellationToken cancellationToken)
         {
-            await ImagePublisher.PrepareBaseLayersAsync(_baseClient, target, Base, cancellationToken, progress).ConfigureAwait(false);
+            await target.MakeAvailableAsync(_baseClient, Base.Layers, "base layer", progress, cancellationToken).ConfigureAwait(false);
             _baseLayersReady = true;
         }
 
-        /// <summary>Writes the config, the manifest and the tags; the image as the registry now holds it.</summary>
-        public async Task<PushedImage> PublishAsync(RegistryClient target, IProgress<ImageStep> progress, CancellationToken cancellationToken)
+        /// <summary>Writes the config, the manifest and the tags; the image as the repository or layout now holds it.</summary>
+        public async Task<PushedImage> PublishAsync(IImageTarget target, IProgress<ImageStep> progress, CancellationToken cancellationToken)
         {
             if (!IsReady)
             {

@@ -13,10 +13,11 @@ namespace StreamLayer.Registry.Images
     /// Writes an image index, as crane index append and docker buildx imagetools create do: every image is read
     /// and checked (a manifest, a platform no other image has, blobs its repository holds) before anything is
     /// written; then images from other repositories are mounted or copied into the index's, the index is
-    /// written by its digest, and only then the tags.
+    /// written by its digest, and only then the tags. Into an OCI layout, it lists images of that layout only.
     /// </summary>
     internal sealed class ImageIndexWriter : IDisposable
     {
+        private readonly IImageTarget _place;
         private readonly RegistryClient _target;
         private readonly RegistryOptions _options;
         private readonly Dictionary<string, RegistryClient> _sources = new Dictionary<string, RegistryClient>(StringComparer.Ordinal);
@@ -26,6 +27,13 @@ namespace StreamLayer.Registry.Images
         {
             _target = target;
             _options = target.Options;
+            _place = new RepositoryTarget(target);
+        }
+
+        /// <summary>An index written to a place that is not a registry (an OCI layout), of images that are there.</summary>
+        public ImageIndexWriter(IImageTarget place)
+        {
+            _place = place;
         }
 
         public IReadOnlyList<IndexChild> Children => _children;
@@ -33,36 +41,93 @@ namespace StreamLayer.Registry.Images
         /// <summary>Reads an image for the index and checks it fits: a manifest, a platform no other image has, blobs its repository holds.</summary>
         public async Task<IndexChild> AddAsync(IndexImage image, CancellationToken cancellationToken)
         {
-            ImageReference reference = image.Reference;
-            ImagePlatform platform = image.Platform;
-            bool otherRepository = reference.Name != _target.Repository.Name;
-            IndexChild child;
-            try
-            {
-                child = await ReadAsync(reference, otherRepository ? SourceFor(reference) : _target, platform, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RegistryException e) when (otherRepository)
-            {
-                throw Unavailable(reference, e);
-            }
+            IndexChild child = _target == null
+                ? await ReadThereAsync(image, cancellationToken).ConfigureAwait(false)
+                : await ReadFromRegistryAsync(image, cancellationToken).ConfigureAwait(false);
 
             IndexChild same = _children.FirstOrDefault(c => c.PlatformKey == child.PlatformKey);
             if (same != null)
             {
                 throw new ImageException(
                     ImageFailure.IndexPlatformDuplicate,
-                    same.Asked + " and " + reference + " are both for " + child.Platform + "; an index holds one image per platform.");
+                    same.Asked + " and " + image.Asked + " are both for " + child.Platform + "; an index holds one image per platform.");
             }
 
             _children.Add(child);
             return child;
         }
 
+        private async Task<IndexChild> ReadFromRegistryAsync(IndexImage image, CancellationToken cancellationToken)
+        {
+            ImageReference reference = image.Reference ?? throw new ArgumentException("An index in a registry lists images by their references.", nameof(image));
+            bool otherRepository = reference.Name != _target.Repository.Name;
+            try
+            {
+                return await ReadAsync(reference, otherRepository ? SourceFor(reference) : _target, image.Platform, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RegistryException e) when (otherRepository)
+            {
+                throw Unavailable(reference.ToString(), e);
+            }
+        }
+
+        /// <summary>An image of the place the index goes to (an OCI layout): its manifest, its config and every layer must be there.</summary>
+        private async Task<IndexChild> ReadThereAsync(IndexImage image, CancellationToken cancellationToken)
+        {
+            string wanted = image.InLayout ?? throw new ArgumentException("An index in a layout lists images of that layout.", nameof(image));
+            FetchedManifest manifest;
+            try
+            {
+                manifest = await _place.GetManifestAsync(wanted, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImageException e) when (e.Failure == ImageFailure.BaseImageInvalid)
+            {
+                throw new ImageException(ImageFailure.IndexChildInvalid, "The image " + image.Asked + " cannot be put in an index: " + e.Message, e);
+            }
+
+            if (manifest == null)
+            {
+                throw new ImageException(ImageFailure.IndexChildNotFound, "The image " + image.Asked + " is not in " + _place.Name + ": it has no manifest of that digest or name.");
+            }
+
+            string configDigest = CheckManifest(manifest, image.Asked);
+            JsonValue config = await _place.ReadConfigAsync(configDigest, cancellationToken).ConfigureAwait(false)
+                ?? throw new ImageException(ImageFailure.IndexChildUnavailable, "The config " + configDigest + " of the image " + image.Asked + " is not in " + _place.Name + ", is over " + (CappedContent.ConfigLimit >> 20) + " MiB, or is not JSON.");
+            foreach (JsonValue layer in (manifest.Json["layers"]?.Items ?? Array.Empty<JsonValue>()).Where(ImagePublisher.IsDistributable))
+            {
+                if (!await _place.HasBlobAsync(Descriptor.DigestOf(layer), Descriptor.SizeOf(layer), cancellationToken).ConfigureAwait(false))
+                {
+                    throw new ImageException(ImageFailure.IndexChildUnavailable, "The image " + image.Asked + " is not whole in " + _place.Name + ": it lacks the layer " + Descriptor.DigestOf(layer) + ".");
+                }
+            }
+
+            return new IndexChild(image.Asked, null, manifest, config, PlatformOf(image.Platform, config, image.Asked), inTarget: true);
+        }
+
+        /// <summary>Refuses what is not an image manifest with a config; the config's digest.</summary>
+        private static string CheckManifest(FetchedManifest manifest, string asked)
+        {
+            if (!ImageMediaTypes.IsManifest(manifest.MediaType))
+            {
+                throw new ImageException(
+                    ImageFailure.IndexChildInvalid,
+                    "The image " + asked + " is a " + (manifest.MediaType ?? "manifest of no media type") + ", not a Docker schema 2 or OCI image manifest; an index lists images, each for one platform.");
+            }
+
+            string configDigest = manifest.Json["config"] == null ? null : Descriptor.DigestOf(manifest.Json["config"]);
+            return configDigest ?? throw new ImageException(ImageFailure.IndexChildInvalid, "The image " + asked + " has no config.");
+        }
+
+        /// <summary>The platform the image object named, else its config's.</summary>
+        private static ImagePlatform PlatformOf(ImagePlatform given, JsonValue config, string asked) =>
+            given ?? ImageDocument.PlatformOf(config)
+            ?? throw new ImageException(ImageFailure.IndexPlatformMissing, "The image " + asked + " names no os and architecture in its config, so it cannot serve a platform in an index.");
+
         /// <summary>Makes every image available in the index's repository, then writes the index and its tags.</summary>
         public async Task<PushedImageIndex> PublishAsync(IReadOnlyList<string> tags, IReadOnlyDictionary<string, string> annotations, CancellationToken cancellationToken)
         {
             ThrowIfEmpty();
-            foreach (IndexChild child in _children.Where(c => !c.InTarget))
+            foreach (IndexChild child in _children.Where(c => !c.InTarget && _target != null))
             {
                 try
                 {
@@ -85,19 +150,15 @@ namespace StreamLayer.Registry.Images
                 mediaType,
                 _children.Select(c => Descriptor.Create(c.Manifest.MediaType, c.Manifest.Bytes.Length, c.Manifest.Digest).Set("platform", c.PlatformJson())),
                 ImageDocument.Merge(null, annotations)).ToUtf8();
-            string digest = await Manifests.PutAsync(_target, Sha256Digest.Of(index), index, mediaType, cancellationToken).ConfigureAwait(false);
-            foreach (string tag in tags)
-            {
-                await Manifests.PutAsync(_target, tag, index, mediaType, cancellationToken).ConfigureAwait(false);
-            }
+            string digest = await _place.PutManifestAsync(index, mediaType, tags, null, cancellationToken).ConfigureAwait(false);
 
             ImageIndexEntry[] entries = _children.Select(c => new ImageIndexEntry(
-                _target.Repository.WithDigest(c.Manifest.Digest).ToString(),
+                _place.ReferenceOf(c.Manifest.Digest),
                 c.Manifest.Digest,
                 c.Manifest.MediaType,
                 c.Manifest.Bytes.Length,
                 c.Platform.ToString())).ToArray();
-            return new PushedImageIndex(_target.Repository.WithDigest(digest).ToString(), digest, mediaType, index.Length, tags, entries);
+            return new PushedImageIndex(_place.ReferenceOf(digest), digest, mediaType, index.Length, tags, entries);
         }
 
         /// <summary>Refuses an index of no image, before anything is written (or asked about).</summary>
@@ -135,25 +196,13 @@ namespace StreamLayer.Registry.Images
                 throw new ImageException(ImageFailure.IndexChildNotFound, "The image " + reference + " does not exist: the registry has no manifest " + wanted + " in " + reference.Name + ".");
             }
 
-            if (!ImageMediaTypes.IsManifest(manifest.MediaType))
-            {
-                throw new ImageException(
-                    ImageFailure.IndexChildInvalid,
-                    "The image " + reference + " is a " + (manifest.MediaType ?? "manifest of no media type") + ", not a Docker schema 2 or OCI image manifest; an index lists images, each for one platform.");
-            }
-
-            string configDigest = manifest.Json["config"] == null ? null : Descriptor.DigestOf(manifest.Json["config"]);
-            if (configDigest == null)
-            {
-                throw new ImageException(ImageFailure.IndexChildInvalid, "The image " + reference + " has no config.");
-            }
+            string configDigest = CheckManifest(manifest, reference.ToString());
 
             bool inTarget = source == _target || await Manifests.GetAsync(_target, manifest.Digest, cancellationToken).ConfigureAwait(false) != null;
             RegistryClient holder = inTarget ? _target : source;
             JsonValue config = await ConfigBlob.ReadAsync(holder, configDigest, cancellationToken).ConfigureAwait(false)
                 ?? throw new ImageException(ImageFailure.IndexChildInvalid, "The config of the image " + reference + " does not match its digest, is over " + (CappedContent.ConfigLimit >> 20) + " MiB, or is not JSON.");
-            platform = platform ?? ImageDocument.PlatformOf(config)
-                ?? throw new ImageException(ImageFailure.IndexPlatformMissing, "The image " + reference + " names no os and architecture in its config, so it cannot serve a platform in an index.");
+            platform = PlatformOf(platform, config, reference.ToString());
 
             if (!inTarget)
             {
@@ -169,7 +218,7 @@ namespace StreamLayer.Registry.Images
                 }
             }
 
-            return new IndexChild(reference, source, manifest, config, platform, inTarget);
+            return new IndexChild(reference.ToString(), source, manifest, config, platform, inTarget);
         }
 
         private RegistryClient SourceFor(ImageReference reference)
@@ -187,7 +236,7 @@ namespace StreamLayer.Registry.Images
             return source;
         }
 
-        private ImageException Unavailable(ImageReference reference, RegistryException e) => new ImageException(
+        private ImageException Unavailable(string reference, RegistryException e) => new ImageException(
             ImageFailure.IndexChildUnavailable,
             "The image " + reference + " cannot be mounted or copied into " + _target.Repository.Name + ": " + e.Message,
             e);

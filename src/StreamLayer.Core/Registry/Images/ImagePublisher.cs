@@ -19,10 +19,6 @@ namespace StreamLayer.Registry.Images
         private const string ForeignLayerMarker = ".foreign.";
         private const string NondistributableMarker = "nondistributable";
 
-        /// <summary>Makes every base layer available in the target repository.</summary>
-        public static Task PrepareBaseLayersAsync(RegistryClient source, RegistryClient target, BaseImage baseImage, CancellationToken cancellationToken, IProgress<ImageStep> progress = null) =>
-            MakeAvailableAsync(source, target, baseImage.Layers, "base layer", cancellationToken, progress);
-
         /// <summary>
         /// Makes blobs of a repository available in the target repository: skipped when already there, mounted
         /// on the same registry, copied otherwise. Foreign (non-distributable) layers stay where their URLs point.
@@ -80,9 +76,9 @@ namespace StreamLayer.Registry.Images
             return !mediaType.Contains(ForeignLayerMarker) && !mediaType.Contains(NondistributableMarker);
         }
 
-        /// <summary>Writes the config and the manifest, then the tags. No tag is written unless everything before it landed.</summary>
+        /// <summary>Writes the config and the manifest, then the tags, to a repository or a layout. No tag is written unless everything before it landed.</summary>
         public static async Task<PublishedImage> PublishAsync(
-            RegistryClient target,
+            IImageTarget target,
             BaseImage baseImage,
             ImagePlatform platform,
             IReadOnlyList<LayerDigest> layers,
@@ -118,26 +114,25 @@ namespace StreamLayer.Registry.Images
             string configDigest = Sha256Digest.Of(configBytes);
             int writes = 2 + tags.Count;
             progress?.Report(new ImageStep("Writing the config", 1, writes, configDigest, 0, configBytes.Length));
-            if (!await RepositoryBlobs.ExistsAsync(target, configDigest, configBytes.Length, cancellationToken).ConfigureAwait(false))
-            {
-                await BlobTransfer.UploadAsync(target, configBytes, cancellationToken).ConfigureAwait(false);
-            }
+            await target.PutBlobAsync(configBytes, cancellationToken).ConfigureAwait(false);
 
             byte[] manifest = ImageDocument.Manifest(
                 manifestType,
                 Descriptor.Create(ImageMediaTypes.ConfigFor(manifestType), configBytes.Length, configDigest),
                 layerDescriptors,
                 ImageDocument.Merge(baseImage?.Annotations, settings.Annotations)).ToUtf8();
-            progress?.Report(new ImageStep("Writing the manifest", 2, writes, Sha256Digest.Of(manifest), 0, manifest.Length));
-            string digest = await Manifests.PutAsync(target, Sha256Digest.Of(manifest), manifest, manifestType, cancellationToken).ConfigureAwait(false);
-            for (int i = 0; i < tags.Count; i++)
-            {
-                progress?.Report(new ImageStep("Writing the tag " + tags[i], 3 + i, writes, digest, 0, manifest.Length));
-                await Manifests.PutAsync(target, tags[i], manifest, manifestType, cancellationToken).ConfigureAwait(false);
-            }
+            string manifestDigest = Sha256Digest.Of(manifest);
+            progress?.Report(new ImageStep("Writing the manifest", 2, writes, manifestDigest, 0, manifest.Length));
+            string digest = await target.PutManifestAsync(
+                manifest,
+                manifestType,
+                tags,
+                i => progress?.Report(new ImageStep("Writing the tag " + tags[i], 3 + i, writes, manifestDigest, 0, manifest.Length)),
+                cancellationToken).ConfigureAwait(false);
 
             return new PublishedImage(
-                target.Repository.WithDigest(digest),
+                target,
+                digest,
                 manifestType,
                 manifest.Length,
                 configDigest,

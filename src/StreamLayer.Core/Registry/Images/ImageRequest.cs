@@ -45,6 +45,7 @@ namespace StreamLayer.Registry.Images
         /// The image to build around the layers, checked before any input is read; null when no tag was asked for,
         /// in which case nothing else of an image may be given either.
         /// </summary>
+        /// <param name="repository">The repository it is written to; null for an OCI image layout.</param>
         public ImageBuild Check(ImageReference repository)
         {
             if (Tags == null)
@@ -53,7 +54,7 @@ namespace StreamLayer.Registry.Images
                 return null;
             }
 
-            repository.CheckTags(Tags);
+            ImageReference.CheckTagNames(Tags);
             ImagePlatform platform;
             try
             {

@@ -6,7 +6,7 @@ namespace StreamLayer.Registry.Images
     /// <summary>An image manifest read for an index: where it was asked for, its bytes, its platform, and whether the index's repository already holds it.</summary>
     internal sealed class IndexChild
     {
-        public IndexChild(ImageReference asked, RegistryClient source, FetchedManifest manifest, JsonValue config, ImagePlatform platform, bool inTarget)
+        public IndexChild(string asked, RegistryClient source, FetchedManifest manifest, JsonValue config, ImagePlatform platform, bool inTarget)
         {
             Asked = asked;
             Source = source;
@@ -16,10 +16,10 @@ namespace StreamLayer.Registry.Images
             InTarget = inTarget;
         }
 
-        /// <summary>The reference as given: registry/repository with a tag or digest.</summary>
-        public ImageReference Asked { get; }
+        /// <summary>The reference as given: registry/repository with a tag or digest, or a digest or name in an OCI layout.</summary>
+        public string Asked { get; }
 
-        /// <summary>A client of the repository the image is read from.</summary>
+        /// <summary>A client of the repository the image is read from; null for an image in the index's OCI layout.</summary>
         public RegistryClient Source { get; }
 
         public FetchedManifest Manifest { get; }

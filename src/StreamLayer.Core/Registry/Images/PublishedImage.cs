@@ -1,14 +1,16 @@
 using System.Collections.Generic;
-using StreamLayer.Registry.Blobs;
 using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
 {
-    /// <summary>A manifest written to a repository: where it is, what it is, and what it holds.</summary>
+    /// <summary>A manifest written to a repository or a layout: where it is, what it is, and what it holds.</summary>
     internal sealed class PublishedImage
     {
+        private readonly IImageTarget _target;
+
         internal PublishedImage(
-            ImageReference reference,
+            IImageTarget target,
+            string digest,
             string mediaType,
             long size,
             string configDigest,
@@ -17,7 +19,8 @@ namespace StreamLayer.Registry.Images
             IReadOnlyList<JsonValue> layers,
             IReadOnlyList<string> diffIds)
         {
-            Reference = reference;
+            _target = target;
+            ManifestDigest = digest;
             MediaType = mediaType;
             Size = size;
             ConfigDigest = configDigest;
@@ -27,10 +30,10 @@ namespace StreamLayer.Registry.Images
             DiffIds = diffIds;
         }
 
-        /// <summary>registry/repository@manifest digest.</summary>
-        public ImageReference Reference { get; }
+        /// <summary>registry/repository@manifest digest, or oci:&lt;path&gt;@manifest digest.</summary>
+        public string Reference => _target.ReferenceOf(ManifestDigest);
 
-        public string ManifestDigest => Reference.Digest;
+        public string ManifestDigest { get; }
 
         public string MediaType { get; }
 
@@ -61,16 +64,17 @@ namespace StreamLayer.Registry.Images
                 string mediaType = Layers[i]["mediaType"]?.AsString;
                 if (i >= firstPushed)
                 {
-                    layers.Add(PushedLayers.Of(pushed[i - firstPushed], Reference, mediaType));
+                    LayerDigest layer = pushed[i - firstPushed];
+                    layers.Add(new PushedLayer(layer.Digest, layer.DiffId, layer.Size, layer.UncompressedSize, mediaType ?? layer.MediaType, layer.Path, _target.Registry, _target.Repository, _target.ReferenceOf(layer.Digest)));
                     continue;
                 }
 
                 string digest = Descriptor.DigestOf(Layers[i]);
                 string diffId = firstDiffId + i >= 0 ? DiffIds[firstDiffId + i] : null;
-                layers.Add(new PushedLayer(digest, diffId, Descriptor.SizeOf(Layers[i]), null, mediaType, null, Reference.Registry, Reference.Repository, Reference.WithDigest(digest).ToString()));
+                layers.Add(new PushedLayer(digest, diffId, Descriptor.SizeOf(Layers[i]), null, mediaType, null, _target.Registry, _target.Repository, _target.ReferenceOf(digest)));
             }
 
-            return new PushedImage(Reference.ToString(), ManifestDigest, MediaType, Size, Platform?.ToString(), Tags, ConfigDigest, layers.AsReadOnly());
+            return new PushedImage(Reference, ManifestDigest, MediaType, Size, Platform?.ToString(), Tags, ConfigDigest, layers.AsReadOnly());
         }
     }
 }
