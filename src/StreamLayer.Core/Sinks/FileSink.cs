@@ -6,10 +6,12 @@ using System.Threading.Tasks;
 namespace StreamLayer.Sinks
 {
     /// <summary>
-    /// The blob into a file. It is written beside the file as a partial one (<c>.name.random.partial</c>), created up
-    /// front, so a place that cannot be written fails before any input is read; only a complete blob takes the
-    /// file's name, replacing what was there. When the layer fails for any reason, the partial file is removed before
-    /// the sink ends, and a file that was already there is left as it was.
+    /// The blob into a file. A new file, or one that holds something, is written beside as a partial one
+    /// (<c>.name.random.partial</c>), created up front, so a place that cannot be written fails before any input is
+    /// read; only a complete blob takes the file's name, replacing what was there. A link, or an existing file of no
+    /// bytes (a FIFO, a device such as /dev/stdout, an empty file: nothing to lose), is written through as it is.
+    /// When the layer fails for any reason, what was written is removed before the sink ends, and a file that was
+    /// already there with content is left as it was.
     /// </summary>
     internal sealed class FileSink : ILayerSink
     {
@@ -33,6 +35,15 @@ namespace StreamLayer.Sinks
                 if (File.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReadOnly) != 0)
                 {
                     throw new LayerOutputException(path, new IOException("the file is read-only, so it is not replaced. Give another path, or make it writable first."));
+                }
+
+                var existing = new FileInfo(path);
+                if (existing.Exists && ((existing.Attributes & FileAttributes.ReparsePoint) != 0 || existing.Length == 0))
+                {
+                    // Written through: a FIFO's reader or a device gets the blob as it is produced.
+                    _partial = path;
+                    _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: false);
+                    return;
                 }
 
                 string folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -73,6 +84,11 @@ namespace StreamLayer.Sinks
         /// <summary>The complete blob takes the file's name, replacing a file that is there (in one rename where the system has one).</summary>
         private void TakeName()
         {
+            if (_partial == _path)
+            {
+                return;
+            }
+
             try
             {
                 if (File.Exists(_path))
