@@ -204,6 +204,24 @@ Describe 'Get-LayerDigest bad input' {
         @(Get-ChildItem -Force $work -Filter '*.partial').Count | Should -Be 0
     }
 
+    It 'writes into an -OutFile that is a FIFO or a device as it is, and never replaces or removes it' {
+        # A FIFO read by sha256sum, and a private copy of /dev/null (mknod, so the machine's own is never at stake):
+        # a rename over either would leave a regular file, and removing one after a failure would lose it.
+        $fifo = Join-Path $work 'out.fifo'
+        $device = Join-Path $work 'null'
+        & bash -c "mkfifo '$fifo' && mknod '$device' c 1 3"
+        $job = Start-ThreadJob { param($Path) (& timeout 120 sha256sum $Path) -split ' ' | Select-Object -First 1 } -ArgumentList $fifo
+        $layer = Get-LayerDigest -Path $tar -OutFile $fifo
+        $job | Wait-Job -Timeout 120 | Receive-Job | Should -Be ($layer.Digest -replace '^sha256:')
+        $notTar = Join-Path $work 'not-a-tar.bin'
+        Set-Content -LiteralPath $notTar -Value ('x' * 4096)
+        $null = Get-LayerDigest -Path $tar -OutFile $device
+        { Get-LayerDigest -Path $notTar -OutFile $device -ErrorAction Stop } | Should -Throw -ErrorId 'InputNotTar,*'
+
+        & bash -c "test -p '$fifo' && test -c '$device' && echo kept" | Should -Be 'kept'
+        @(Get-ChildItem -Force -LiteralPath $work -Filter '*.partial').Count | Should -Be 0
+    }
+
     It 'reports an -OutFile that cannot be written before reading any input' {
         $blob = Join-Path $work 'no/such/folder/x.gz'
         { Get-LayerDigest -Path $tar -OutFile $blob } | Should -Throw -ErrorId 'OutFileWriteFailed,*'

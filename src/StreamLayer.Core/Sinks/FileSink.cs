@@ -2,16 +2,15 @@ using System;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using StreamLayer.Folders;
 
 namespace StreamLayer.Sinks
 {
     /// <summary>
-    /// The blob into a file. A new file, or one that holds something, is written beside as a partial one
-    /// (<c>.name.random.partial</c>), created up front, so a place that cannot be written fails before any input is
-    /// read; only a complete blob takes the file's name, replacing what was there. A link, or an existing file of no
-    /// bytes (a FIFO, a device such as /dev/stdout, an empty file: nothing to lose), is written through as it is.
-    /// When the layer fails for any reason, what was written is removed before the sink ends, and a file that was
-    /// already there with content is left as it was.
+    /// The blob into a file. It is written beside the file as a partial one (<c>.name.random.partial</c>), created up
+    /// front, so a place that cannot be written fails before any input is read; only a complete blob takes the
+    /// file's name, replacing what was there. When the layer fails for any reason, the partial file is removed before
+    /// the sink ends, and a file that was already there is left as it was. A FIFO or a device is written as it is.
     /// </summary>
     internal sealed class FileSink : ILayerSink
     {
@@ -37,12 +36,12 @@ namespace StreamLayer.Sinks
                     throw new LayerOutputException(path, new IOException("the file is read-only, so it is not replaced. Give another path, or make it writable first."));
                 }
 
-                var existing = new FileInfo(path);
-                if (existing.Exists && ((existing.Attributes & FileAttributes.ReparsePoint) != 0 || existing.Length == 0))
+                if (File.Exists(path) && EntryStatus.Of(new FileInfo(path), out _) == EntryType.Special)
                 {
-                    // Written through: a FIFO's reader or a device gets the blob as it is produced.
-                    _partial = path;
-                    _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: false);
+                    // A FIFO, /dev/stdout, /dev/null, a character device: a rename would put a regular file in its
+                    // place, and removing it after a failure would lose it. It is written as it is, with no partial
+                    // file, and never removed.
+                    _file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16, useAsync: false);
                     return;
                 }
 
@@ -72,7 +71,10 @@ namespace StreamLayer.Sinks
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
-                TakeName();
+                if (_partial != null)
+                {
+                    TakeName();
+                }
             }
             catch
             {
@@ -84,11 +86,6 @@ namespace StreamLayer.Sinks
         /// <summary>The complete blob takes the file's name, replacing a file that is there (in one rename where the system has one).</summary>
         private void TakeName()
         {
-            if (_partial == _path)
-            {
-                return;
-            }
-
             try
             {
                 if (File.Exists(_path))
@@ -120,6 +117,11 @@ namespace StreamLayer.Sinks
 
         private void Remove()
         {
+            if (_partial == null)
+            {
+                return;
+            }
+
             try
             {
                 File.Delete(_partial);
