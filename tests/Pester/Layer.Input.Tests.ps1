@@ -86,6 +86,45 @@ Describe 'Only a tar makes a layer' {
         Get-GunzipSha256 $blob.FullName | Should -Be (Get-Sha256Sum $empty)
     }
 
+    It 'pushes a tar <Case> as it is: GNU tar lists it, the DiffId is sha256sum of every byte, gzip -dc of the blob gives it back' -ForEach @(
+        @{ Case = 'whose first entry has a 4 MiB PAX header'; Pax = 4MB; Trailing = 0 }
+        @{ Case = 'with bytes after its end-of-archive blocks'; Pax = 0; Trailing = 3000 }
+    ) {
+        # Built byte by byte: GNU tar cannot be given a 4 MiB PAX value on its command line.
+        function New-Header([string] $Name, [long] $Size, [char] $Type) {
+            $h = [byte[]]::new(512)
+            $put = { param($at, $text) [Text.Encoding]::ASCII.GetBytes($text).CopyTo($h, $at) }
+            & $put 0 $Name; & $put 100 "0000644`0"; & $put 108 "0000000`0"; & $put 116 "0000000`0"
+            & $put 124 ([Convert]::ToString($Size, 8).PadLeft(11, '0') + "`0"); & $put 136 "00000000000`0"; & $put 148 '        '
+            $h[156] = [byte]$Type; & $put 257 "ustar`0"; & $put 263 '00'
+            $sum = 0; foreach ($b in $h) { $sum += $b }
+            & $put 148 ([Convert]::ToString($sum, 8).PadLeft(6, '0') + "`0 ")
+            , $h
+        }
+        function Get-Padded([byte[]] $Bytes) { $padded = [byte[]]::new([Math]::Ceiling($Bytes.Length / 512) * 512); $Bytes.CopyTo($padded, 0); , $padded }
+        function Add-Bytes([byte[]] $Bytes) { $stream.Write($Bytes, 0, $Bytes.Length) }
+        $content = [Text.Encoding]::ASCII.GetBytes("hello`n")
+        $stream = [IO.MemoryStream]::new()
+        if ($Pax) {
+            $body = ' comment=' + ('p' * $Pax) + "`n"
+            $length = $body.Length + 1; while ("$length$body".Length -ne $length) { $length = "$length$body".Length }
+            $record = [Text.Encoding]::ASCII.GetBytes("$length$body")
+            Add-Bytes (New-Header 'PaxHeaders/a.txt' $record.Length 'x'); Add-Bytes (Get-Padded $record)
+        }
+        Add-Bytes (New-Header 'a.txt' $content.Length '0'); Add-Bytes (Get-Padded $content); Add-Bytes ([byte[]]::new(1024))
+        if ($Trailing) { Add-Bytes ([Text.Encoding]::ASCII.GetBytes('x' * $Trailing)) }
+        $odd = Join-Path $work "odd-$($Pax)-$($Trailing).tar"
+        [IO.File]::WriteAllBytes($odd, $stream.ToArray())
+        & tar -tf $odd | Should -Be 'a.txt' -Because 'GNU tar reads it'
+
+        $repository = New-RepositoryName
+        $layer = Push-StreamLayer -Path $odd -Repository "$($registry.Host)/$repository" -ErrorAction Stop
+        $layer.DiffId | Should -Be (Get-Sha256Sum $odd) -Because 'the layer is every byte as given, as a puller hashes it'
+        $blob = Save-RegistryBlob -Registry $registry -Repository $repository -Digest $layer.Digest -OutFile (Join-Path $work "odd-$($Pax)-$($Trailing).gz")
+        Get-Sha256Sum $blob.FullName | Should -Be $layer.Digest
+        Get-GunzipSha256 $blob.FullName | Should -Be (Get-Sha256Sum $odd)
+    }
+
     It 'takes what pzstd writes (zstd after a skippable frame) as zstd, and pushes it as it is' {
         $zst = Join-Path $work 'layer.tar.pzstd'
         & pzstd -q -p 2 -c $tar > $zst

@@ -288,3 +288,35 @@ Describe 'Push-StreamLayer image errors' {
         Test-Path (Join-Path $registry.Storage 'docker/registry/v2/repositories/whatif') | Should -BeFalse
     }
 }
+
+Describe 'Push-StreamLayer -Tag from several processes at once' {
+    It 'ends the tag on one complete image, whose config and layers the registry all holds, whichever process wins' {
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        $hostPath = (Get-Process -Id $PID).Path
+        $first = [Environment]::GetCommandLineArgs()[0]
+        $processes = foreach ($name in 'a', 'b', 'c') {
+            $start = [Diagnostics.ProcessStartInfo]::new($hostPath)
+            if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
+            $command = "Import-Module '$env:STREAMLAYER_MODULE'; Push-StreamLayer -Path '$($tars[$name])' -Repository '$reg/race' -Tag 'same' -Label @{ writer = '$name' } -ErrorAction Stop | Out-Null"
+            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
+            $start.RedirectStandardOutput = $true
+            $start.RedirectStandardError = $true
+            [Diagnostics.Process]::Start($start)
+        }
+        foreach ($process in $processes) {
+            # A hang guard: each push of 200 KiB ends by itself.
+            $process.WaitForExit(120000) | Should -BeTrue
+            $process.ExitCode | Should -Be 0 -Because "every writer succeeds: $($process.StandardError.ReadToEnd())"
+        }
+
+        $manifest = Get-RawManifest "$reg/race:same"
+        $config = Get-Config "$reg/race:same"
+        $config.config.Labels.writer | Should -BeIn 'a', 'b', 'c'
+        $writer = $config.config.Labels.writer
+        @($manifest.layers).Count | Should -Be 1
+        $manifest.layers[0].digest | Should -Be (Get-LayerDigest -Path $tars[$writer]).Digest -Because 'the layer is the one of the writer whose config the tag names'
+        foreach ($digest in @($manifest.config.digest) + @($manifest.layers.digest)) {
+            Get-RegistryBlobStatus -Registry $registry -Repository 'race' -Digest $digest | Should -Be 200 -Because "the registry holds $digest"
+        }
+    }
+}
