@@ -24,6 +24,12 @@ namespace StreamLayer.Commands
         /// <summary>Writes what is queued; call on the pipeline thread only.</summary>
         public void WriteTo(Cmdlet cmdlet)
         {
+            // A stopping command can write no record; they wait, and the stop goes on to its cleanup.
+            if (cmdlet.Stopping)
+            {
+                return;
+            }
+
             while (_queue.TryDequeue(out Message message))
             {
                 if (message.IsWarning)

@@ -45,6 +45,12 @@ namespace StreamLayer.Commands
         /// <summary>On the pipeline thread: writes each step that began since the last call, then the latest bytes.</summary>
         public void WriteTo(Cmdlet cmdlet)
         {
+            // A stopping command writes nothing: the record would throw, ahead of the cleanup still to come.
+            if (cmdlet.Stopping)
+            {
+                return;
+            }
+
             long now = _clock.ElapsedMilliseconds;
             while (_newSteps.TryDequeue(out ImageStep step))
             {
@@ -67,7 +73,7 @@ namespace StreamLayer.Commands
         public void Complete(Cmdlet cmdlet)
         {
             WriteTo(cmdlet);
-            if (_shown)
+            if (_shown && !cmdlet.Stopping)
             {
                 _shown = false;
                 cmdlet.WriteProgress(new ProgressRecord(ChildId, "Done", "Done") { ParentActivityId = ParentId, RecordType = ProgressRecordType.Completed });

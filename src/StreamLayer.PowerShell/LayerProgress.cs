@@ -35,6 +35,12 @@ namespace StreamLayer.Commands
 
         public void Update(LayerOperation layer, long? length = null)
         {
+            // A stopping command writes nothing: the record would throw, ahead of the cleanup still to come.
+            if (_cmdlet.Stopping)
+            {
+                return;
+            }
+
             long now = _clock.ElapsedMilliseconds;
             if (layer != _layer)
             {
@@ -72,7 +78,7 @@ namespace StreamLayer.Commands
         public void Complete()
         {
             _layer = null;
-            if (_shown)
+            if (_shown && !_cmdlet.Stopping)
             {
                 _shown = false;
                 _cmdlet.WriteProgress(new ProgressRecord(ActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });

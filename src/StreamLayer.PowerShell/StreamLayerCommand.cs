@@ -64,7 +64,14 @@ namespace StreamLayer.Commands
             {
                 step();
             }
-            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is ParameterBindingException) && !(e is ActionPreferenceStopException))
+            catch (PipelineStoppedException)
+            {
+                // Stopped while writing a record: what is open (a layer, its partial file or upload) is undone now,
+                // before the stop is reported, not whenever PowerShell disposes the command.
+                Abandon();
+                throw;
+            }
+            catch (Exception e) when (!(e is ParameterBindingException) && !(e is ActionPreferenceStopException))
             {
                 Fail(e);
             }

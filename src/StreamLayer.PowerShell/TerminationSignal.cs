@@ -25,10 +25,14 @@ namespace StreamLayer.Commands
         /// <summary>Tells the handler about a command that may have something to undo; registers the handler once.</summary>
         public static void Add(StreamLayerCommand command)
         {
-            _ = s_registration.Value;
+            bool handled = s_registration.Value != null;
             lock (s_running)
             {
-                s_running.Add(command);
+                // SIGINT ignored since the process started (a script's background job) stops a command too, as Ctrl+C does.
+                if (s_running.Add(command) && s_running.Count == 1 && handled)
+                {
+                    IgnoredInterrupt.Take();
+                }
             }
         }
 
@@ -36,7 +40,10 @@ namespace StreamLayer.Commands
         {
             lock (s_running)
             {
-                s_running.Remove(command);
+                if (s_running.Remove(command) && s_running.Count == 0)
+                {
+                    IgnoredInterrupt.GiveBack();
+                }
             }
         }
 

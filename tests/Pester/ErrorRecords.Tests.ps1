@@ -37,6 +37,9 @@ BeforeAll {
             RepositoryInvalid = 'InvalidRepository', 'InvalidArgument'; TagInvalid = 'InvalidTag', 'InvalidArgument'
             TagRequired = 'TagRequired', 'InvalidArgument'; BaseImageReferenceInvalid = 'InvalidBaseImage', 'InvalidArgument'
             SettingInvalid = 'InvalidOption', 'InvalidArgument'
+            DestinationConflict = 'DestinationConflict', 'InvalidArgument'; LayoutPathIsFile = 'LayoutPathIsFile', 'InvalidArgument'
+            LayoutFolderNotEmpty = 'LayoutFolderNotEmpty', 'InvalidArgument'; LayoutInvalid = 'LayoutInvalid', 'InvalidData'
+            LayoutWriteFailed = 'LayoutWriteFailed', 'WriteError'; LayoutBusy = 'LayoutBusy', 'ResourceBusy'
         }
         RegistryFailure   = [ordered]@{
             Rejected = 'RegistryRejected', 'InvalidResult'; Unauthorized = 'RegistryUnauthorized', 'AuthenticationError'

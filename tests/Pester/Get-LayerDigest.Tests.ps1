@@ -174,6 +174,54 @@ Describe 'Get-LayerDigest bad input' {
         Test-Path $blob | Should -BeFalse
     }
 
+    It 'leaves an existing -OutFile as it was when the new layer fails, and replaces it when it succeeds' {
+        $blob = Join-Path $work 'existing.gz'
+        Set-Content -LiteralPath $blob -Value 'the previous blob' -NoNewline
+        $notTar = Join-Path $work 'not-a-tar.txt'
+        Set-Content -LiteralPath $notTar -Value ('plain text, not a tar ' * 40)
+        { Get-LayerDigest -Path $notTar -OutFile $blob -ErrorAction Stop } | Should -Throw -ErrorId 'InputNotTar,*'
+        Get-Content -Raw -LiteralPath $blob | Should -Be 'the previous blob' -Because 'a failed layer loses nothing that was there'
+
+        $layer = Get-LayerDigest -Path $tar -OutFile $blob
+        Get-Sha256Sum $blob | Should -Be $layer.Digest
+        @(Get-ChildItem -Force $work -Filter '.existing.gz.*.partial').Count | Should -Be 0
+    }
+
+    It 'refuses an -OutFile that is <Case> before reading any input, naming why' -ForEach @(
+        @{ Case = 'a directory'; Make = { param($w) $d = Join-Path $w 'a-folder'; $null = New-Item -ItemType Directory -Force $d; $d }; Why = 'it is a directory' }
+        @{ Case = 'a read-only file'; Make = { param($w) $f = Join-Path $w 'read-only.gz'; Set-Content $f 'keep'; Set-ItemProperty $f -Name IsReadOnly -Value $true; $f }; Why = 'the file is read-only' }
+        @{ Case = 'the input itself'; Make = { param($w) $f = Join-Path $w 'self.tar'; Copy-Item $tar $f; $f }; Why = 'it is the input itself' }
+    ) {
+        $target = & $Make $work
+        $before = if (Test-Path $target -PathType Leaf) { Get-Sha256Sum $target }
+        $source = if ($Case -eq 'the input itself') { $target } else { $tar }
+        $caught = $null
+        try { Get-LayerDigest -Path $source -OutFile $target -ErrorAction Stop } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'OutFileWriteFailed,*'
+        $caught.CategoryInfo.Category | Should -Be 'WriteError'
+        $caught.Exception.Message | Should -Match ([regex]::Escape("Cannot write the layer to '$target': $Why"))
+        if ($before) { Get-Sha256Sum $target | Should -Be $before -Because 'what was there is left as it was' }
+        @(Get-ChildItem -Force $work -Filter '*.partial').Count | Should -Be 0
+    }
+
+    It 'writes into an -OutFile that is a FIFO or a device as it is, and never replaces or removes it' {
+        # A FIFO read by sha256sum, and a private copy of /dev/null (mknod, so the machine's own is never at stake):
+        # a rename over either would leave a regular file, and removing one after a failure would lose it.
+        $fifo = Join-Path $work 'out.fifo'
+        $device = Join-Path $work 'null'
+        & bash -c "mkfifo '$fifo' && mknod '$device' c 1 3"
+        $job = Start-ThreadJob { param($Path) (& timeout 120 sha256sum $Path) -split ' ' | Select-Object -First 1 } -ArgumentList $fifo
+        $layer = Get-LayerDigest -Path $tar -OutFile $fifo
+        $job | Wait-Job -Timeout 120 | Receive-Job | Should -Be ($layer.Digest -replace '^sha256:')
+        $notTar = Join-Path $work 'not-a-tar.bin'
+        Set-Content -LiteralPath $notTar -Value ('x' * 4096)
+        $null = Get-LayerDigest -Path $tar -OutFile $device
+        { Get-LayerDigest -Path $notTar -OutFile $device -ErrorAction Stop } | Should -Throw -ErrorId 'InputNotTar,*'
+
+        & bash -c "test -p '$fifo' && test -c '$device' && echo kept" | Should -Be 'kept'
+        @(Get-ChildItem -Force -LiteralPath $work -Filter '*.partial').Count | Should -Be 0
+    }
+
     It 'reports an -OutFile that cannot be written before reading any input' {
         $blob = Join-Path $work 'no/such/folder/x.gz'
         { Get-LayerDigest -Path $tar -OutFile $blob } | Should -Throw -ErrorId 'OutFileWriteFailed,*'
@@ -260,15 +308,19 @@ Describe 'Get-LayerDigest progress, hints and stopping' {
                 }).AddArgument($env:STREAMLAYER_MODULE).AddArgument($blob)
             $async = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not (Test-Path $blob) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            # The blob is written beside its name (.endless.gz.<random>.partial); only a complete one takes the name.
+            $partial = Join-Path $work '.endless.gz.*.partial'
+            while (@(Get-ChildItem -Force $partial).Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             Start-Sleep -Milliseconds 300
-            Test-Path $blob | Should -BeTrue -Because 'the command had started writing'
+            @(Get-ChildItem -Force $partial).Count | Should -Be 1 -Because 'the command had started writing'
+            Test-Path $blob | Should -BeFalse -Because 'an incomplete blob never has the -OutFile name'
 
             $stop = $ps.BeginStop($null, $null)
             # A hang guard, not a timing requirement: an endless input never finishes by itself.
             $stop.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30)) | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             Test-Path $blob | Should -BeFalse
+            @(Get-ChildItem -Force $partial).Count | Should -Be 0 -Because 'the partial file was removed'
         }
         finally { $ps.Dispose() }
     }

@@ -211,6 +211,23 @@ Describe 'Push-ImageIndex refusals' {
         Test-Manifest 'dup' $amd.ManifestDigest | Should -BeFalse -Because 'the image of the other repository was not mounted either'
     }
 
+    It 'refuses an image whose manifest was deleted between its push and the index (<Where>), writing nothing' -ForEach @(
+        @{ Where = 'in the index''s repository'; Repository = 'gone-here' }
+        @{ Where = 'in another repository'; Repository = 'gone-there' }
+    ) {
+        $gone = Push-Child arm64 "$reg/$Repository" @{ Cmd = "deleted-$Repository" }
+        $deleted = Invoke-WebRequest -Method Delete -Uri "$($registry.Url)/v2/$Repository/manifests/$($gone.ManifestDigest)" -SkipHttpErrorCheck
+        $deleted.StatusCode | Should -Be 202 -Because 'the registry deleted the manifest'
+        $target = if ($Repository -eq 'gone-here') { $Repository } else { 'gone-index' }
+        $mine = Push-Child amd64 "$reg/$target" @{ Cmd = "kept-$Repository" }
+        $caught = $null
+        try { $mine, $gone | Push-ImageIndex -Repository "$reg/$target" -Tag 'both' } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be 'IndexChildNotFound,StreamLayer.Commands.PushImageIndexCommand'
+        $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $caught.Exception.Message | Should -Match ([regex]::Escape($gone.ManifestDigest))
+        Test-Manifest $target 'both' | Should -BeFalse -Because 'no index was written'
+    }
+
     It 'refuses arm64 and arm64/v8 as the same platform' {
         $v8 = Push-StreamLayer -Path $tars.riscv64 -Repository "$reg/app" -Tag 'v8' -Platform 'linux/arm64/v8'
         $v8.Platform | Should -Be 'linux/arm64/v8'

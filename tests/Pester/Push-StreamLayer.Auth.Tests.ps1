@@ -162,6 +162,62 @@ Describe 'Push-StreamLayer refuses, with a stable error id and nothing left behi
         $caught.Exception.ToString() | Should -Not -Match ([regex]::Escape($password))
     }
 
+    It 'with a docker config that is <Case>: CredentialFileInvalid naming the file, within the hang guard, echoing none of it' -ForEach @(
+        @{ Case = 'a FIFO nobody writes'; Make = { param($f) & mkfifo $f }; Why = 'could not be read within' }
+        @{ Case = 'an endless device (/dev/zero)'; Make = { param($f) $null = New-Item -ItemType SymbolicLink -Path $f -Target '/dev/zero' }; Why = 'larger than 4 MiB' }
+        @{ Case = '5 MiB of one auth value'; Make = { param($f) [IO.File]::WriteAllText($f, '{"auths":{"x.example":{"auth":"' + ('QUJD' * 1.25MB) + '"}}}') }; Why = 'larger than 4 MiB' }
+        @{ Case = 'nested 100000 deep'; Make = { param($f) [IO.File]::WriteAllText($f, ('[' * 100000) + (']' * 100000)) }; Why = 'not valid JSON|not a JSON object' }
+        @{ Case = 'a secret in broken JSON'; Make = { param($f) [IO.File]::WriteAllText($f, '{"auths":{"x.example":{"auth":"' + $password + '"},' ) }; Why = 'not valid JSON' }
+    ) {
+        $config = Join-Path $environment.Folders.Docker 'config.json'
+        Clear-CredentialFiles $environment
+        & $Make $config
+        try {
+            $repository = New-RepositoryName
+            # A hang guard, not a speed limit: a FIFO's open never returns by itself.
+            $run = Invoke-Bounded -Seconds 60 -ArgumentList $env:STREAMLAYER_MODULE, "$($registry.Host)/$repository", $tar -Script {
+                param($module, $target, $tar)
+                Import-Module $module
+                try { Push-StreamLayer -Path $tar -Repository $target -RetryIntervalSec 0 -ErrorAction Stop } catch { $_ }
+            }
+            $run.Completed | Should -BeTrue -Because 'reading a credential file is bounded'
+            $caught = $run.Output | Select-Object -First 1
+            Assert-Refused $caught 'CredentialFileInvalid' $repository
+            $caught.Exception.Message | Should -Match ([regex]::Escape($config))
+            $caught.Exception.Message | Should -Match $Why
+            $caught.Exception.ToString() | Should -Not -Match ([regex]::Escape($password))
+            $caught.Exception.ToString() | Should -Not -Match 'QUJDQUJD'
+        }
+        finally { Clear-CredentialFiles $environment }
+    }
+
+    It 'completes -Repository from the other login files, without throwing or hanging, when the docker config is <Case>' -ForEach @(
+        @{ Case = 'a FIFO nobody writes'; Make = { param($f) & mkfifo $f } }
+        @{ Case = 'an endless device (/dev/zero)'; Make = { param($f) $null = New-Item -ItemType SymbolicLink -Path $f -Target '/dev/zero' } }
+        @{ Case = 'broken JSON'; Make = { param($f) [IO.File]::WriteAllText($f, '{"auths": {"a.example": ') } }
+        @{ Case = 'nested 100000 deep'; Make = { param($f) [IO.File]::WriteAllText($f, ('{"a":' * 100000) + '1' + ('}' * 100000)) } }
+    ) {
+        $config = Join-Path $environment.Folders.Docker 'config.json'
+        Clear-CredentialFiles $environment
+        & $Make $config
+        # podman's login file still names a registry: completion offers it.
+        $auth = Join-Path $environment.Folders.Runtime 'containers/auth.json'
+        $null = New-Item -ItemType Directory -Force (Split-Path $auth)
+        Set-Content -LiteralPath $auth -Value '{"auths":{"podman.example":{"auth":"dTpw"}}}'
+        try {
+            $run = Invoke-Bounded -Seconds 60 -ArgumentList $env:STREAMLAYER_MODULE -Script {
+                param($module)
+                Import-Module $module
+                $line = 'Push-StreamLayer -Repository '
+                (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+            }
+            $run.Completed | Should -BeTrue -Because 'completion never hangs'
+            $run.Error | Should -BeNullOrEmpty -Because 'completion never throws'
+            @($run.Output) | Should -Be @('podman.example/')
+        }
+        finally { Clear-CredentialFiles $environment }
+    }
+
     It 'with a credential helper that is not on PATH: CredentialHelperNotFound' {
         Set-DockerConfig $environment @{ credHelpers = @{ $registry.Host = 'sltest-missing' } }
         $repository = New-RepositoryName

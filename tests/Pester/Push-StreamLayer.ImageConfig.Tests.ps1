@@ -177,12 +177,41 @@ Describe 'Push-StreamLayer config field errors' {
         @{ Name = '-Annotation without -Tag'; Id = 'TagRequired'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Annotation @{ a = '1' } } }
         @{ Name = 'a variable name with ='; Id = 'InvalidOption'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Environment @{ 'A=B' = '1' } } }
         @{ Name = 'an empty label name'; Id = 'InvalidOption'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Label @{ '' = '1' } } }
+        # Values the image cannot hold as given: no process can be given a NUL, JSON's UTF-8 turns a lone surrogate into U+FFFD,
+        # and no registry takes a manifest over 4 MiB (docker-registry answers 400 only after the layer and config were pushed).
+        @{ Name = 'a NUL in a variable''s value'; Id = 'InvalidOption'; Why = 'NUL character'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Environment @{ A = "x`0y" } } }
+        @{ Name = 'a NUL in an -Entrypoint item'; Id = 'InvalidOption'; Why = 'NUL character'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Entrypoint "/bin/a`0b" } }
+        @{ Name = 'a lone surrogate in a label'; Id = 'InvalidOption'; Why = 'lone surrogate'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Label @{ l = "a$([char]0xD800)b" } } }
+        @{ Name = 'a lone surrogate in an annotation name'; Id = 'InvalidOption'; Why = 'lone surrogate'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Annotation @{ "a$([char]0xDC00)" = 'b' } } }
+        @{ Name = 'annotations of 5 MiB'; Id = 'InvalidOption'; Why = 'over 4 MiB'; Run = { Push-StreamLayer -Path $data -Repository "$reg/x" -Tag '1' -Annotation @{ big = 'x' * 5MB } } }
     ) {
         $caught = $null
         try { & $Run } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -BeLike "$Id,*"
         $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        if ($Why) { $caught.Exception.Message | Should -Match $Why }
         Test-Path (Join-Path $registry.Storage 'docker/registry/v2/repositories/x') | Should -BeFalse
+    }
+
+    It 'writes exactly the values given: quotes, newlines, tabs, unicode, ''='', a NUL in a label, a 200 KB value, and names differing only in case' {
+        # PowerShell's @{} ignores case; a hashtable with an ordinal comparer keeps PATH and path apart, as the image does.
+        $environment = [hashtable]::new([StringComparer]::Ordinal)
+        $environment['QUOTES'] = 'say "hi" and ''bye'''; $environment['LINES'] = "one`ntwo"; $environment['UNICODE'] = 'héllo ✓ 日本 😀'
+        $environment['EQUALS'] = 'a=b=c'; $environment['LONG'] = 'v' * 200KB; $environment['path'] = 'lower'; $environment['PATH'] = 'upper'
+        $labels = [hashtable]::new([StringComparer]::Ordinal)
+        $labels['a"b'] = "x`ny"; $labels['k=v'] = 'eq'; $labels['ключ'] = 'значение'; $labels['Case'] = '1'; $labels['case'] = '2'; $labels['tab'] = "a`tb"; $labels['nul'] = "a`0b"
+        $annotations = [hashtable]::new([StringComparer]::Ordinal)
+        $annotations['org.x'] = "multi`nline `"q`""; $annotations['org.X'] = 'upper'; $annotations['emoji'] = '😀'
+        $null = Push-StreamLayer -Path $data -Repository "$reg/exact" -Tag '1' -Environment $environment -Label $labels -Annotation $annotations
+
+        $config = Get-RawConfig "$reg/exact:1"
+        $expected = [string[]]@($environment.Keys | ForEach-Object { "$_=$($environment[$_])" })
+        [Array]::Sort($expected, [StringComparer]::Ordinal)
+        $config.config.Env | Should -BeExactly $expected -Because 'each variable as given, in ordinal order'
+        $config.config.Labels.Count | Should -Be $labels.Count
+        foreach ($name in $labels.Keys) { $config.config.Labels[$name] | Should -BeExactly $labels[$name] -Because "label $name" }
+        $manifest = Get-RawManifest "$reg/exact:1"
+        foreach ($name in $annotations.Keys) { $manifest.annotations[$name] | Should -BeExactly $annotations[$name] -Because "annotation $name" }
     }
 
     It 'refuses -Annotation on a Docker schema 2 base, which has no annotations, before reading any input' {

@@ -195,6 +195,48 @@ Describe 'Push-StreamLayer -LayoutPath -Tag' {
     }
 }
 
+Describe 'Push-StreamLayer -Directory -LayoutPath: a folder to an image on disk, no tar and no registry' {
+    BeforeAll {
+        # A folder made twice, its files created in another order each time: the same tree.
+        function script:New-BusyboxFolder([string] $Path, [switch] $Reversed) {
+            $steps = @(
+                { $null = New-Item -ItemType Directory -Force (Join-Path $Path 'bin'); Copy-Item /bin/busybox (Join-Path $Path 'bin/busybox') }
+                { $null = New-Item -ItemType Directory -Force (Join-Path $Path 'etc'); [IO.File]::WriteAllText((Join-Path $Path 'etc/marker'), "from a folder`n") }
+            )
+            if ($Reversed) { [array]::Reverse($steps) }
+            foreach ($step in $steps) { & $step }
+            Get-Item $Path
+        }
+        $script:folderOne = (New-BusyboxFolder (Join-Path $work 'folder-one')).FullName
+        $script:folderTwo = (New-BusyboxFolder (Join-Path $work 'folder-two') -Reversed).FullName
+        $script:fromFolder = New-LayoutPath
+        $script:folderImage = Push-StreamLayer -Directory $folderOne -LayoutPath $fromFolder -Tag 'run' -Entrypoint '/bin/busybox' -Cmd 'cat', '/etc/marker'
+    }
+
+    It 'gives the same bytes for the same tree made in another order' {
+        $again = New-LayoutPath
+        $null = Push-StreamLayer -Directory $folderTwo -LayoutPath $again -Tag 'run' -Entrypoint '/bin/busybox' -Cmd 'cat', '/etc/marker'
+        Get-TreeHashes $again | Should -Be (Get-TreeHashes $fromFolder)
+        Assert-BlobsMatchNames $fromFolder
+    }
+
+    It 'is an image umoci unpacks with the folder''s files' {
+        $rootfs = Expand-Layout $fromFolder 'run'
+        (Get-FileHash (Join-Path $rootfs 'bin/busybox')).Hash | Should -Be (Get-FileHash /bin/busybox).Hash
+        Get-Content -Raw (Join-Path $rootfs 'etc/marker') | Should -Be "from a folder`n"
+    }
+
+    It 'runs in podman (podman run oci:DIR:TAG)' -Tag 'Podman' {
+        $podman = New-TestPodmanRoot
+        try {
+            $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
+                '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', "oci:${fromFolder}:run")
+            $output[-1] | Should -Be 'from a folder'
+        }
+        finally { Remove-Item -Recurse -Force $podman -ErrorAction Ignore }
+    }
+}
+
 Describe 'Push-StreamLayer -LayoutPath into a layout skopeo wrote' {
     It 'adds its image beside skopeo''s, and both read back' {
         $pushed = Push-StreamLayer -Path $tars.a -Repository "$reg/for-skopeo" -Tag '1' -MediaType Oci

@@ -118,3 +118,37 @@ Describe 'Push-StreamLayer follows redirects to blob storage' {
         @(Get-ProxyLog $storage).Count | Should -Be 0 -Because 'nothing was sent to the other host'
     }
 }
+
+Describe 'Push-StreamLayer against redirect loops' {
+    BeforeAll {
+        Set-ProxyFaults $front @()
+        $script:loopBase = New-RepositoryName
+        $null = Invoke-RedirectedPush $loopBase @{ Tag = 'base' }
+    }
+
+    It 'gives up on a loop of <Method> redirects (<Step>) after 5 hops, naming the step, the request and the way out; nothing is left' -ForEach @(
+        @{ Method = 'POST'; Step = 'Starting the upload'; Options = @{} }
+        @{ Method = 'PATCH'; Step = 'Uploading the layer'; Options = @{ UploadMode = 'Stream' } }
+        @{ Method = 'PATCH'; Step = 'Uploading a chunk'; Options = @{ UploadMode = 'Chunked'; ChunkSize = 1MB } }
+        @{ Method = 'PUT'; Step = 'Finishing the upload'; PathContains = '/blobs/uploads/'; Options = @{} }
+        @{ Method = 'HEAD'; Step = 'Looking for a blob'; Options = @{} }
+        @{ Method = 'PUT'; Step = 'Writing the manifest'; PathContains = '/manifests/'; Options = @{ Tag = 'looped' } }
+        @{ Method = 'GET'; Step = 'Reading a manifest'; PathContains = '/manifests/'; Options = @{ Tag = 'looped'; Base = $true } }
+    ) {
+        $repository = New-RepositoryName
+        $options = @{} + $Options
+        if ($options.ContainsKey('Base')) { $options.Remove('Base'); $options.BaseImage = "$($front.Host)/${loopBase}:base" }
+        $rule = @{ Method = $Method; Action = 'redirect'; Status = 307; Location = $front.Url; Times = 0 }
+        if ($PathContains) { $rule.PathContains = $PathContains }
+        Set-ProxyFaults $front @($rule)
+        $result = Invoke-RedirectedPush $repository $options
+        Set-ProxyFaults $front @()
+
+        $result | Should -BeOfType ([Management.Automation.ErrorRecord])
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryProtocolError,*'
+        $result.Exception.Message | Should -Match "^$Step`: the registry answered $Method https?://\S+ with 307 Temporary Redirect to \S+, after 5 redirects already; giving up\..*tell its operator"
+        $result.Exception.Method | Should -Be $Method
+        @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the session was deleted'
+        Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_manifests/tags") | Should -BeFalse -Because 'no tag was written'
+    }
+}

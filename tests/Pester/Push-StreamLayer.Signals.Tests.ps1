@@ -1,4 +1,5 @@
-# Signals and interruptions: SIGTERM handled like Ctrl+C (the upload session deleted, then the process ends),
+# Signals and interruptions: SIGTERM handled like Ctrl+C (the upload session deleted, then the process ends), SIGINT
+# too even when the process started with it ignored (a script's background job),
 # Ctrl+C after progress has started removes a partial -OutFile, and a FIFO with no writer (a blocking open) or
 # a stalled writer (a blocking read) can be stopped.
 BeforeAll {
@@ -25,6 +26,21 @@ BeforeAll {
         $null = $ps.AddScript($Script)
         foreach ($a in $ArgumentList) { $null = $ps.AddArgument($a) }
         [pscustomobject]@{ Shell = $ps; Async = $ps.BeginInvoke() }
+    }
+
+    # Starts a child PowerShell running $Command with SIGINT as the caller's shell would leave it: 'default', or
+    # 'ignored' as a script's background job (pwsh -c ... &, without job control) has it. env sets it, then execs.
+    function script:Start-ChildPwsh([string] $Command, [string] $Interrupt = 'default') {
+        $hostPath = (Get-Process -Id $PID).Path
+        $first = [Environment]::GetCommandLineArgs()[0]
+        $start = [Diagnostics.ProcessStartInfo]::new('env')
+        $start.ArgumentList.Add($(if ($Interrupt -eq 'ignored') { '--ignore-signal=INT' } else { '--default-signal=INT' }))
+        $start.ArgumentList.Add($hostPath)
+        if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Command) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        [Diagnostics.Process]::Start($start)
     }
 
     function script:Stop-Runspace($Run) {
@@ -66,24 +82,76 @@ Describe 'SIGTERM' {
     }
 }
 
+Describe 'SIGINT' {
+    It 'during a push ends the process, failing, with the upload session deleted (SIGINT <Interrupt> when it started)' -ForEach @(@{ Interrupt = 'default' }, @{ Interrupt = 'ignored' }) {
+        $repository = New-RepositoryName
+        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
+        # The input gives the first 256 KiB, then stalls for ten minutes: the signal comes mid-upload, and only it can end the push.
+        $process = Start-ChildPwsh -Interrupt $Interrupt -Command ("Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
+            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$tar', 256KB, 600000)) -Repository '$($registry.Host)/$repository'")
+        try {
+            Wait-UploadSession $repository
+            & kill -s INT $process.Id
+            # A hang guard, not a speed limit: without the signal the push would wait ten minutes for its input.
+            $process.WaitForExit(30000) | Should -BeTrue -Because 'SIGINT stops the push as Ctrl+C does'
+            $process.ExitCode | Should -Not -Be 0 -Because 'a stopped push is a failure to its caller'
+            @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the upload session was deleted'
+            Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_layers") | Should -BeFalse
+        }
+        finally { if (-not $process.HasExited) { $process.Kill() } }
+    }
+
+    It 'stops Get-LayerDigest -Path on a FIFO that no writer opens (SIGINT <Interrupt> when it started)' -ForEach @(@{ Interrupt = 'default' }, @{ Interrupt = 'ignored' }) {
+        $fifo = Join-Path $work "no-writer-$Interrupt.fifo"
+        & mkfifo $fifo
+        $ready = Join-Path $work "ready-$Interrupt"
+        $process = Start-ChildPwsh -Interrupt $Interrupt -Command "Import-Module '$env:STREAMLAYER_MODULE'; Set-Content '$ready' 1; Get-LayerDigest -Path '$fifo'"
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (Test-Path $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            # The command is blocked in open once it has started; give it a moment to get there.
+            Start-Sleep -Seconds 1
+            $process.HasExited | Should -BeFalse -Because 'the open waits for a writer'
+            & kill -s INT $process.Id
+            $process.WaitForExit(30000) | Should -BeTrue -Because 'SIGINT stops a command blocked in open'
+            $process.ExitCode | Should -Not -Be 0
+        }
+        finally { if (-not $process.HasExited) { $process.Kill() } }
+    }
+}
+
 Describe 'Ctrl+C' {
-    It 'after progress has started removes the partial -OutFile of Get-LayerDigest' {
-        $blob = Join-Path $work 'stopped.gz'
-        $run = Start-Runspace -Script {
-            param($module, $blob)
-            Import-Module $module
-            $ProgressPreference = 'Continue'
-            Get-LayerDigest -InputStream ([TestInputStream]::new($null, 65536, 1)) -OutFile $blob
-        } -ArgumentList $env:STREAMLAYER_MODULE, $blob
+    It 'after progress has started removes the partial -OutFile of Get-LayerDigest, reading <Form>' -ForEach @(
+        @{ Form = 'a stream'; Script = {
+                param($module, $blob)
+                Import-Module $module
+                $ProgressPreference = 'Continue'
+                Get-LayerDigest -InputStream ([TestInputStream]::new($null, 65536, 1)) -OutFile $blob
+            } }
+        # The layer of loose bytes is open between pipeline records: a stop while its progress is written still removes the file.
+        @{ Form = 'byte arrays from the pipeline'; Script = {
+                param($module, $blob)
+                Import-Module $module
+                $ProgressPreference = 'Continue'
+                $endless = [TestInputStream]::new($null, 1MB, 0)
+                & { while ($true) { $bytes = [byte[]]::new(1MB); $null = $endless.Read($bytes, 0, $bytes.Length); , $bytes } } | Get-LayerDigest -OutFile $blob
+            } }
+    ) {
+        $blob = Join-Path $work "stopped-$($Form -replace '\W', '-').gz"
+        $run = Start-Runspace -Script $Script -ArgumentList $env:STREAMLAYER_MODULE, $blob
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($run.Shell.Streams.Progress.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             $run.Shell.Streams.Progress.Count | Should -BeGreaterThan 0 -Because 'progress was being written when the stop came'
-            Test-Path $blob | Should -BeTrue
+            # The blob is written beside its name; only a complete one takes it.
+            $partial = Join-Path $work ".$(Split-Path -Leaf $blob).*.partial"
+            @(Get-ChildItem -Force $partial).Count | Should -Be 1 -Because 'the blob was being written'
+            Test-Path $blob | Should -BeFalse -Because 'an incomplete blob never has the -OutFile name'
 
             Stop-Runspace $run | Should -BeTrue
             $run.Shell.InvocationStateInfo.State | Should -Be 'Stopped'
-            Test-Path $blob | Should -BeFalse -Because 'the partial file was removed'
+            Test-Path $blob | Should -BeFalse
+            @(Get-ChildItem -Force $partial).Count | Should -Be 0 -Because 'the partial file was removed'
         }
         finally { $run.Shell.Dispose() }
     }

@@ -43,6 +43,18 @@ namespace StreamLayer.Sinks
 
         public bool AllOrNothing => false;
 
-        public ILayerSink OpenSink(LayerSource source) => new FileSink(Path, _warn);
+        public ILayerSink OpenSink(LayerSource source)
+        {
+            // Replacing the input with its own blob would lose the tar the moment the blob is complete.
+            if (source.Path != null && string.Equals(System.IO.Path.GetFullPath(source.Path), System.IO.Path.GetFullPath(Path), PathComparison))
+            {
+                throw new LayerOutputException(Path, new System.IO.IOException("it is the input itself. Give -OutFile another path, such as '" + Path + ".gz'."));
+            }
+
+            return new FileSink(Path, _warn);
+        }
+
+        private static StringComparison PathComparison =>
+            System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux) ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
     }
 }

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
 using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Auth
@@ -11,27 +13,66 @@ namespace StreamLayer.Registry.Auth
     /// <summary>Reading a docker config or containers auth file: every entry checked, errors that name keys and positions, never values.</summary>
     internal sealed partial class CredentialFile
     {
+        /// <summary>The largest credential file read: one with thousands of logins is well under a MiB.</summary>
+        public const int MostBytes = 4 << 20;
+
+        /// <summary>How long opening and reading the file may take: a FIFO or a device in its place blocks or never ends.</summary>
+        public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
+
         private static readonly Regex s_helperName = new Regex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant);
 
-        /// <summary>Reads the file; null when it does not exist.</summary>
+        /// <summary>Reads the file (at most <see cref="MostBytes"/>, within <see cref="ReadTimeout"/>); null when it does not exist.</summary>
         public static CredentialFile Load(string path, string kind)
         {
-            string text;
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            // Off the caller's thread: an open that never returns (a FIFO nobody writes) holds only its own thread.
+            Task<byte[]> reading = Task.Factory.StartNew(() => ReadCapped(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            byte[] bytes;
             try
             {
-                if (!File.Exists(path))
+                if (!reading.Wait(ReadTimeout))
                 {
-                    return null;
+                    throw Invalid(kind, path, "it could not be read within " + ReadTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s (is it a FIFO or a device, not a file?)", null);
                 }
 
-                text = File.ReadAllText(path, Encoding.UTF8);
+                bytes = reading.Result;
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            catch (AggregateException e) when (e.InnerException is IOException || e.InnerException is UnauthorizedAccessException)
             {
-                throw Invalid(kind, path, "it cannot be read (" + e.Message + ")", e);
+                throw Invalid(kind, path, "it cannot be read (" + e.InnerException.Message + ")", e.InnerException);
             }
 
-            return Parse(text, path, kind);
+            if (bytes == null)
+            {
+                throw Invalid(kind, path, "it is larger than " + (MostBytes >> 20) + " MiB, far more than any credential file", null);
+            }
+
+            return Parse(new UTF8Encoding(false).GetString(bytes).TrimStart('\uFEFF'), path, kind);
+        }
+
+        /// <summary>The file's bytes, or null when there are more than <see cref="MostBytes"/>.</summary>
+        private static byte[] ReadCapped(string path)
+        {
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 12))
+            using (var bytes = new MemoryStream())
+            {
+                var buffer = new byte[1 << 16];
+                int n;
+                while ((n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, MostBytes + 1 - bytes.Length))) > 0)
+                {
+                    bytes.Write(buffer, 0, n);
+                    if (bytes.Length > MostBytes)
+                    {
+                        return null;
+                    }
+                }
+
+                return bytes.ToArray();
+            }
         }
 
         public static CredentialFile Parse(string text, string path, string kind)

@@ -119,9 +119,22 @@ namespace StreamLayer.Registry.Images
         private ImageSettings Settings()
         {
             var settings = new ImageSettings { Entrypoint = Entrypoint, Cmd = Cmd, WorkingDirectory = WorkingDirectory, User = User };
-            NamedValues.CopyTo(Environment, settings.Environment, "Environment", "=");
+            for (int i = 0; i < (Entrypoint?.Count ?? 0); i++)
+            {
+                NamedValues.CheckText(Entrypoint[i] ?? string.Empty, "-Entrypoint's item " + (i + 1), forProcess: true);
+            }
+
+            for (int i = 0; i < (Cmd?.Count ?? 0); i++)
+            {
+                NamedValues.CheckText(Cmd[i] ?? string.Empty, "-Cmd's item " + (i + 1), forProcess: true);
+            }
+
+            NamedValues.CheckText(WorkingDirectory ?? string.Empty, "-WorkingDirectory", forProcess: true);
+            NamedValues.CheckText(User ?? string.Empty, "-User", forProcess: true);
+            NamedValues.CopyTo(Environment, settings.Environment, "Environment", "=", forProcess: true);
             NamedValues.CopyTo(Labels, settings.Labels, "Label");
             NamedValues.CopyTo(Annotations, settings.Annotations, "Annotation");
+            NamedValues.CheckAnnotationSize(settings.Annotations, "Annotation");
             return settings;
         }
     }
