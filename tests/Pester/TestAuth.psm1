@@ -86,7 +86,7 @@ function Start-TokenServer {
     <#
     .SYNOPSIS
     The test-only token server on a free loopback port. -Config: users, identityTokens, anonymousActions,
-    lifetime, advertisedLifetime, oauth (see TokenServer.cs).
+    lifetime, advertisedLifetime, oauth, redirectStatus, redirectTo, stall (see TokenServer.cs).
     #>
     param([Parameter(Mandatory)] $Pki, [hashtable] $Config = @{})
     $port = Get-FreeTcpPort

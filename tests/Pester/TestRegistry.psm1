@@ -152,7 +152,7 @@ function Set-ProxyFaults {
     .SYNOPSIS
     Replaces the proxy's fault rules and clears its request log. Rules: Method, PathContains, Skip, Times,
     Action (status|drop|dropUpstream|hang|relativeLocation|rejectChunkedEncoding|maxBody|maxChunk|redirect|redirectAfterBody|
-    endlessBody|location|digest), Status, RetryAfter, Bytes, Location, Digest.
+    endlessBody|location|digest|stallBody), Status, RetryAfter, Bytes, Location, Digest.
     #>
     param([Parameter(Mandatory)] $Proxy, [hashtable[]] $Rules = @())
     $body = ConvertTo-Json -InputObject @($Rules) -Depth 4
@@ -164,4 +164,20 @@ function Get-ProxyLog {
     (Invoke-WebRequest -Uri "$($Proxy.Url)/__log" -UseBasicParsing).Content | ConvertFrom-Json
 }
 
-Export-ModuleMember -Function Start-FaultProxy, Stop-FaultProxy, Set-ProxyFaults, Get-ProxyLog
+function Wait-ProxyFault {
+    <#
+    .SYNOPSIS
+    Waits (bounded: a hang guard) until the proxy has begun applying a fault to a request, and returns those
+    requests (Method, Path, Fault); a hang or stall is in Get-ProxyLog only once it ends.
+    #>
+    param([Parameter(Mandatory)] $Proxy, [int] $Seconds = 60)
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    do {
+        $started = @((Invoke-WebRequest -Uri "$($Proxy.Url)/__started" -UseBasicParsing).Content | ConvertFrom-Json)
+        if ($started.Count -gt 0) { return $started }
+        Start-Sleep -Milliseconds 100
+    } while ([DateTime]::UtcNow -lt $deadline)
+    @()
+}
+
+Export-ModuleMember -Function Start-FaultProxy, Stop-FaultProxy, Set-ProxyFaults, Get-ProxyLog, Wait-ProxyFault
