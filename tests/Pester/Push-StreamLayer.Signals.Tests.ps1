@@ -258,6 +258,44 @@ Describe 'Signals during the steps that take time' {
         Set-ProxyFaults $nearProxy @()
     }
 
+    # KNOWN BUG (issue 20, found by these cases): the copy's PUT carries the source's Content-Length, so a stop
+    # can only cut its body off; docker-registry then keeps a session that refuses its DELETE (BLOB_UPLOAD_INVALID,
+    # UploadSession.CancelAsync says so) until it expires. A layer's body ends cleanly instead (BlobContent). Until the
+    # copy's body can end cleanly too, the session check runs only with -Skip removed; the rest holds.
+    It 'SIG<Signal> while a base layer is copied from another registry: the process ends, failing, and the tag stays' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
+        $repository = New-RepositoryName
+        $before = (Push-StreamLayer -Path $small -Repository "$($registry.Host)/$repository" -Tag '1').ManifestDigest
+        Get-TagTarget $registry $repository '1' | Should -Be $before
+        Set-ProxyFaults $farProxy @(@{ Method = 'GET'; PathContains = $farBase.Layers[0].Digest; Action = 'stallBody'; Bytes = 64KB; Times = 0 })
+
+        $null = Invoke-Signalled -Signal $Signal -Ready { @(Wait-ProxyFault $farProxy).Count | Should -Be 1; Wait-UploadSession $repository } -Command (
+            "Push-StreamLayer -Path '$small' -Repository '$($registry.Host)/$repository' -Tag '1' -BaseImage '$($farProxy.Host)/base:v1'")
+
+        Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_layers/sha256/$($farBase.Layers[0].Digest -replace '^sha256:')") | Should -BeFalse -Because 'the base layer never arrived'
+        Get-TagTarget $registry $repository '1' | Should -Be $before -Because 'the tag did not move'
+    }
+
+    It 'SIG<Signal> while a base layer is copied from another registry deletes the copy''s upload session' -Skip -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
+        $repository = New-RepositoryName
+        Set-ProxyFaults $farProxy @(@{ Method = 'GET'; PathContains = $farBase.Layers[0].Digest; Action = 'stallBody'; Bytes = 64KB; Times = 0 })
+        $null = Invoke-Signalled -Signal $Signal -Ready { @(Wait-ProxyFault $farProxy).Count | Should -Be 1; Wait-UploadSession $repository } -Command (
+            "Push-StreamLayer -Path '$small' -Repository '$($registry.Host)/$repository' -Tag '1' -BaseImage '$($farProxy.Host)/base:v1'")
+        @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the copy''s upload session was deleted'
+    }
+
+    # The same known bug as the base layer's copy: the session check is skipped, the rest holds.
+    It 'SIG<Signal> while Push-ImageIndex copies a child from another registry: the process ends, failing, and no index or tag is written' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
+        $repository = New-RepositoryName
+        $near = Push-StreamLayer -Path $small -Repository "$($registry.Host)/$repository" -Tag 'amd' -Platform 'linux/amd64'
+        Set-ProxyFaults $farProxy @(@{ Method = 'GET'; PathContains = $farChild.Layers[0].Digest; Action = 'stallBody'; Bytes = 64KB; Times = 0 })
+
+        $null = Invoke-Signalled -Signal $Signal -Ready { @(Wait-ProxyFault $farProxy).Count | Should -Be 1; Wait-UploadSession $repository } -Command (
+            "Push-ImageIndex -Repository '$($registry.Host)/$repository' -Tag 'multi' -Image '$($registry.Host)/${repository}:amd', '$($farProxy.Host)/child:arm'")
+
+        Get-TagTarget $registry $repository 'multi' | Should -BeNullOrEmpty -Because 'no index was tagged'
+        Get-TagTarget $registry $repository 'amd' | Should -Be $near.ManifestDigest
+    }
+
     It 'SIG<Signal> while Push-ImageIndex writes its index: the process ends and the tag stays on the earlier index' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
         $repository = New-RepositoryName
         $amd = Push-StreamLayer -Path $small -Repository "$($registry.Host)/$repository" -Tag 'amd' -Platform 'linux/amd64'
