@@ -310,6 +310,36 @@ Describe 'Push-StreamLayer to a registry with token auth' {
     }
 }
 
+# A token server on https that sends its clients to plain http: following it would send the password (or what
+# the client would post there) unencrypted. The push refuses it before anything reaches the http host.
+Describe 'Push-StreamLayer against a token server that redirects from https to http' {
+    BeforeAll {
+        $script:secureTokens = Start-TokenServer -Pki $pki -Config $tokenConfig -Tls
+        # The token server is another host: its CA is trusted through its certs.d folder, as docker finds it.
+        $null = New-CertificateFolder -Path (Join-Path $env:HOME ".docker/certs.d/$(([uri]$secureTokens.Url).Authority)") -Pki $pki
+        $script:secureRegistry = Start-TokenRegistry -Pki $pki -TokenServer $secureTokens
+    }
+
+    AfterAll {
+        if ($script:secureRegistry) { Stop-TestRegistry $script:secureRegistry }
+        if ($script:secureTokens) { Stop-TokenServer $script:secureTokens }
+    }
+
+    It 'refuses a <Status> of the token request from https to http with RegistryRedirectNotFollowed, naming the step, the request and where it went' -ForEach @(@{ Status = 302 }, @{ Status = 307 }) {
+        Set-TokenServerConfig $tokenServer $tokenConfig
+        Set-TokenServerConfig $secureTokens (Get-TokenConfig @{ redirectStatus = $Status; redirectTo = "$($tokenServer.Url)/moved-token" })
+        $repository = New-RepositoryName
+        $caught = $null
+        try { Invoke-TokenPush $repository @{ Credential = $credential } $secureRegistry } catch { $caught = $_ }
+
+        Assert-Refused $caught 'RegistryRedirectNotFollowed' $repository $secureRegistry
+        $caught.Exception.Message | Should -Match "the token server answered (GET|POST) https://127\.0\.0\.1:$(([uri]$secureTokens.Url).Port)/token\S* with $Status .* to http://127\.0\.0\.1:$(([uri]$tokenServer.Url).Port)/moved-token\S*: from https to http, .*not followed"
+        "$caught" | Should -Not -Match ([regex]::Escape($password))
+        @(Get-TokenServerLog $secureTokens | ForEach-Object Grant) | Should -Be @('redirect') -Because 'one request, redirected and not followed'
+        @(Get-TokenServerLog $tokenServer).Count | Should -Be 0 -Because 'nothing was sent over http'
+    }
+}
+
 Describe 'Push-StreamLayer keeps passwords and tokens out of everything it shows' {
     BeforeEach { Set-TokenServerConfig $tokenServer (Get-TokenConfig @{ lifetime = 3; advertisedLifetime = 300 }) }
     AfterEach { Clear-CredentialFiles $environment }

@@ -152,3 +152,38 @@ Describe 'Push-StreamLayer against redirect loops' {
         Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_manifests/tags") | Should -BeFalse -Because 'no tag was written'
     }
 }
+
+# A registry on https whose front end sends requests to plain http: following it would send the request, and
+# whatever it carries (the credentials of a later hop, the blob), unencrypted. The push refuses it.
+Describe 'Push-StreamLayer against redirects from https to http' {
+    BeforeAll {
+        $script:secureFront = Start-FaultProxy -Registry $registry -Pki $pki
+        $script:trust = New-CertificateFolder -Path (Join-Path $work 'secure-front-certs') -Pki $pki
+    }
+
+    AfterAll { if ($script:secureFront) { Stop-FaultProxy $script:secureFront } }
+
+    BeforeEach { Set-ProxyFaults $storage @() }
+
+    It 'refuses a <Method> redirected from https to http (<Step>) with RegistryRedirectNotFollowed, naming the step, the request and where it went; nothing reaches the http host' -ForEach @(
+        @{ Method = 'HEAD'; Step = 'Looking for a blob'; PathContains = '/blobs/sha256:' }
+        @{ Method = 'POST'; Step = 'Starting the upload'; PathContains = '/blobs/uploads/' }
+        @{ Method = 'PUT'; Step = 'Writing the manifest'; PathContains = '/manifests/' }
+    ) {
+        $repository = New-RepositoryName
+        Set-ProxyFaults $secureFront @(@{ Method = $Method; PathContains = $PathContains; Action = 'redirect'; Status = 307; Location = $storage.Url; Times = 0 })
+        $result = try {
+            Push-StreamLayer -Path $tar -Repository "$($secureFront.Host)/$repository" -Tag 'v1' -Credential $credential -CertificateDirectory $trust -RetryIntervalSec 0 -ErrorAction Stop
+        }
+        catch { $_ }
+
+        $result | Should -BeOfType ([Management.Automation.ErrorRecord]) -Because "$result"
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryRedirectNotFollowed,*'
+        $result.Exception.Message | Should -Match "^$Step`: the registry answered $Method https://$([regex]::Escape($secureFront.Host))/\S+ with 307 Temporary Redirect to http://$([regex]::Escape($storage.Host))/\S+: from https to http, .*not followed"
+        $result.Exception.Method | Should -Be $Method
+        $result.Exception.Message | Should -Not -Match ([regex]::Escape($password))
+        @(Get-ProxyLog $storage).Count | Should -Be 0 -Because 'nothing was sent over http'
+        @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the session was deleted'
+        Test-Path (Join-Path $registry.Storage "docker/registry/v2/repositories/$repository/_manifests/tags") | Should -BeFalse -Because 'no tag was written'
+    }
+}

@@ -86,21 +86,24 @@ function Start-TokenServer {
     <#
     .SYNOPSIS
     The test-only token server on a free loopback port. -Config: users, identityTokens, anonymousActions,
-    lifetime, advertisedLifetime, oauth (see TokenServer.cs).
+    lifetime, advertisedLifetime, oauth, redirectStatus, redirectTo, stall (see TokenServer.cs).
     #>
-    param([Parameter(Mandatory)] $Pki, [hashtable] $Config = @{})
+    # -Tls: served on https with the PKI's server certificate (Kestrel's default certificate).
+    param([Parameter(Mandatory)] $Pki, [hashtable] $Config = @{}, [switch] $Tls)
     $port = Get-FreeTcpPort
+    $scheme = if ($Tls) { 'https' } else { 'http' }
     $folder = Join-Path $Pki.Path "token-$port"
     $null = New-Item -ItemType Directory -Force $folder
     $configFile = Join-Path $folder 'config.json'
     ConvertTo-Json -InputObject $Config -Depth 5 | Set-Content $configFile
     $server = Join-Path $env:STREAMLAYER_TESTSERVER 'StreamLayer.TestServer.dll'
     $log = Join-Path $folder 'token.log'
-    $arguments = $server, 'token', '--urls', "http://127.0.0.1:$port", '--cert', $Pki.TokenCertificate, '--key', $Pki.TokenKey,
-        '--issuer', 'streamlayer-test-issuer', '--service', 'streamlayer-test-registry', '--config', $configFile
+    $arguments = @($server, 'token', '--urls', "${scheme}://127.0.0.1:$port", '--cert', $Pki.TokenCertificate, '--key', $Pki.TokenKey,
+        '--issuer', 'streamlayer-test-issuer', '--service', 'streamlayer-test-registry', '--config', $configFile)
+    if ($Tls) { $arguments += "--Kestrel:Certificates:Default:Path=$($Pki.ServerCertificate)", "--Kestrel:Certificates:Default:KeyPath=$($Pki.ServerKey)" }
     $process = Start-Process -FilePath dotnet -ArgumentList $arguments -RedirectStandardOutput $log -RedirectStandardError "$log.err" -PassThru
     $tokenServer = [pscustomobject]@{
-        Url = "http://127.0.0.1:$port"; Realm = "http://127.0.0.1:$port/token"; Process = $process
+        Url = "${scheme}://127.0.0.1:$port"; Realm = "${scheme}://127.0.0.1:$port/token"; Process = $process
         Issuer = 'streamlayer-test-issuer'; Service = 'streamlayer-test-registry'; Certificate = $Pki.TokenCertificate
     }
     Wait-HttpReady "$($tokenServer.Url)/__log"
@@ -115,13 +118,13 @@ function Stop-TokenServer {
 function Set-TokenServerConfig {
     <# .SYNOPSIS Replaces the token server's users and lifetimes, and clears its log. #>
     param([Parameter(Mandatory)] $TokenServer, [Parameter(Mandatory)] [hashtable] $Config)
-    $null = Invoke-WebRequest -Method Post -Uri "$($TokenServer.Url)/__config" -Body (ConvertTo-Json -InputObject $Config -Depth 5) -ContentType 'application/json' -UseBasicParsing
+    $null = Invoke-WebRequest -Method Post -Uri "$($TokenServer.Url)/__config" -Body (ConvertTo-Json -InputObject $Config -Depth 5) -ContentType 'application/json' -UseBasicParsing -SkipCertificateCheck
 }
 
 function Get-TokenServerLog {
     <# .SYNOPSIS The token requests seen since the last Set-TokenServerConfig: Method, Grant, Account, Scopes, Status, Granted, Token. #>
     param([Parameter(Mandatory)] $TokenServer)
-    @((Invoke-WebRequest -Uri "$($TokenServer.Url)/__log" -UseBasicParsing).Content | ConvertFrom-Json)
+    @((Invoke-WebRequest -Uri "$($TokenServer.Url)/__log" -UseBasicParsing -SkipCertificateCheck).Content | ConvertFrom-Json)
 }
 
 function Start-TokenRegistry {

@@ -130,14 +130,17 @@ function Start-FaultProxy {
     .SYNOPSIS
     Starts the test-only fault-injecting proxy (tests/StreamLayer.TestServer) in front of a registry.
     #>
-    param([Parameter(Mandatory)] $Registry, [string] $UpstreamAuthorization)
+    param([Parameter(Mandatory)] $Registry, [string] $UpstreamAuthorization, $Pki)
+    # -Pki (New-TestPki): the proxy serves https with the PKI's server certificate (Kestrel's default certificate).
     $port = Get-FreeTcpPort
+    $scheme = if ($Pki) { 'https' } else { 'http' }
     $server = Join-Path $env:STREAMLAYER_TESTSERVER 'StreamLayer.TestServer.dll'
     $log = Join-Path $Registry.Root "proxy-$port.log"
-    $arguments = @($server, 'proxy', '--urls', "http://127.0.0.1:$port", '--upstream', $Registry.Url)
+    $arguments = @($server, 'proxy', '--urls', "${scheme}://127.0.0.1:$port", '--upstream', $Registry.Url)
     if ($UpstreamAuthorization) { $arguments += '--upstream-authorization', "`"$UpstreamAuthorization`"" }
+    if ($Pki) { $arguments += "--Kestrel:Certificates:Default:Path=$($Pki.ServerCertificate)", "--Kestrel:Certificates:Default:KeyPath=$($Pki.ServerKey)" }
     $process = Start-Process -FilePath dotnet -ArgumentList $arguments -RedirectStandardOutput $log -RedirectStandardError "$log.err" -PassThru
-    $proxy = [pscustomobject]@{ Host = "127.0.0.1:$port"; Url = "http://127.0.0.1:$port"; Process = $process; Registry = $Registry }
+    $proxy = [pscustomobject]@{ Host = "127.0.0.1:$port"; Url = "${scheme}://127.0.0.1:$port"; Process = $process; Registry = $Registry }
     Wait-HttpReady "$($proxy.Url)/__log"
     $proxy
 }
@@ -152,16 +155,32 @@ function Set-ProxyFaults {
     .SYNOPSIS
     Replaces the proxy's fault rules and clears its request log. Rules: Method, PathContains, Skip, Times,
     Action (status|drop|dropUpstream|hang|relativeLocation|rejectChunkedEncoding|maxBody|maxChunk|redirect|redirectAfterBody|
-    endlessBody|location|digest), Status, RetryAfter, Bytes, Location, Digest.
+    endlessBody|location|digest|stallBody), Status, RetryAfter, Bytes, Location, Digest.
     #>
     param([Parameter(Mandatory)] $Proxy, [hashtable[]] $Rules = @())
     $body = ConvertTo-Json -InputObject @($Rules) -Depth 4
-    $null = Invoke-WebRequest -Method Post -Uri "$($Proxy.Url)/__faults" -Body $body -ContentType 'application/json' -UseBasicParsing
+    $null = Invoke-WebRequest -Method Post -Uri "$($Proxy.Url)/__faults" -Body $body -ContentType 'application/json' -UseBasicParsing -SkipCertificateCheck
 }
 
 function Get-ProxyLog {
     param([Parameter(Mandatory)] $Proxy)
-    (Invoke-WebRequest -Uri "$($Proxy.Url)/__log" -UseBasicParsing).Content | ConvertFrom-Json
+    (Invoke-WebRequest -Uri "$($Proxy.Url)/__log" -UseBasicParsing -SkipCertificateCheck).Content | ConvertFrom-Json
 }
 
-Export-ModuleMember -Function Start-FaultProxy, Stop-FaultProxy, Set-ProxyFaults, Get-ProxyLog
+function Wait-ProxyFault {
+    <#
+    .SYNOPSIS
+    Waits (bounded: a hang guard) until the proxy has begun applying a fault to a request, and returns those
+    requests (Method, Path, Fault); a hang or stall is in Get-ProxyLog only once it ends.
+    #>
+    param([Parameter(Mandatory)] $Proxy, [int] $Seconds = 60)
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    do {
+        $started = @((Invoke-WebRequest -Uri "$($Proxy.Url)/__started" -UseBasicParsing -SkipCertificateCheck).Content | ConvertFrom-Json)
+        if ($started.Count -gt 0) { return $started }
+        Start-Sleep -Milliseconds 100
+    } while ([DateTime]::UtcNow -lt $deadline)
+    @()
+}
+
+Export-ModuleMember -Function Start-FaultProxy, Stop-FaultProxy, Set-ProxyFaults, Get-ProxyLog, Wait-ProxyFault

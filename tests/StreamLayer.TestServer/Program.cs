@@ -4,7 +4,8 @@
 //
 //   dotnet StreamLayer.TestServer.dll proxy --urls http://127.0.0.1:<port> --upstream http://127.0.0.1:<registry port>
 //
-// Faults are set per test with POST /__faults (a JSON array of rules); GET /__log lists the requests seen.
+// Faults are set per test with POST /__faults (a JSON array of rules); GET /__log lists the requests seen (once
+// answered), GET /__started the faulted ones as soon as they arrive (a hang or a stall is logged only once it ends).
 //
 //   dotnet StreamLayer.TestServer.dll token --urls <url> --cert <pem> --key <pem> --issuer <iss> --service <aud> [--config <json>]
 //
@@ -66,7 +67,8 @@ namespace StreamLayer.TestServer
         /// status | drop | dropUpstream | hang | relativeLocation | rejectChunkedEncoding | maxBody | maxChunk |
         /// redirect (answer Status, 307 by default, with Location = Location + the request's path and query, before reading any body) |
         /// redirectAfterBody (the same after reading the whole body) | endlessBody (answer Status with a body that never ends) |
-        /// location (forward, then answer with Location set to Location) | digest (forward, then set Docker-Content-Digest to Digest)
+        /// location (forward, then answer with Location set to Location) | digest (forward, then set Docker-Content-Digest to Digest) |
+        /// stallBody (forward, then send Bytes of the answer's body and hold the rest until the client goes)
         /// </summary>
         public string Action { get; set; } = "status";
 
@@ -80,7 +82,7 @@ namespace StreamLayer.TestServer
         /// <summary>status: a WWW-Authenticate header to answer with (a challenge, well-formed or not).</summary>
         public string? WwwAuthenticate { get; set; }
 
-        /// <summary>drop, dropUpstream: request body bytes read before the connection is cut. maxBody, maxChunk: the limit.</summary>
+        /// <summary>drop, dropUpstream: request body bytes read before the connection is cut. maxBody, maxChunk: the limit. stallBody: answer bytes sent.</summary>
         public long Bytes { get; set; }
 
         /// <summary>redirect, redirectAfterBody: the base URL redirected to; location: the Location answered.</summary>
@@ -118,6 +120,7 @@ namespace StreamLayer.TestServer
             SslOptions = { RemoteCertificateValidationCallback = delegate { return true; } },
         }) { Timeout = Timeout.InfiniteTimeSpan };
         private readonly ConcurrentQueue<LoggedRequest> _log = new();
+        private readonly ConcurrentQueue<LoggedRequest> _started = new();
         private List<FaultRule> _rules = new();
 
         /// <param name="upstreamAuthorization">
@@ -141,6 +144,7 @@ namespace StreamLayer.TestServer
                     {
                         _rules = rules;
                         _log.Clear();
+                        _started.Clear();
                     }
 
                     context.Response.StatusCode = 204;
@@ -148,12 +152,19 @@ namespace StreamLayer.TestServer
                 case "/__log":
                     await context.Response.WriteAsJsonAsync(_log.ToArray(), s_json);
                     return;
+                case "/__started":
+                    await context.Response.WriteAsJsonAsync(_started.ToArray(), s_json);
+                    return;
             }
 
             FaultRule? rule = Match(request);
             string fault = rule?.Action ?? "";
             bool chunked = request.Headers.TransferEncoding.Any(v => v != null && v.Contains("chunked", StringComparison.OrdinalIgnoreCase));
             long? length = request.ContentLength;
+            if (rule != null)
+            {
+                _started.Enqueue(new LoggedRequest(request.Method, request.Path.Value ?? "", request.Headers["Content-Range"].FirstOrDefault(), length, chunked, 0, fault, request.Headers.ContainsKey("Authorization")));
+            }
             int status;
             try
             {
@@ -356,6 +367,36 @@ namespace StreamLayer.TestServer
                     }
 
                     context.Response.Headers[header.Key] = values;
+                }
+
+                if (rule?.Action == "stallBody" && request.Method != "HEAD")
+                {
+                    // The start of the body, then nothing: a slow or stuck blob store, until the client gives up.
+                    Stream upstreamBody = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+                    var start = new byte[(int)Math.Min(rule.Bytes, 16 << 20)];
+                    int filled = 0;
+                    while (filled < start.Length)
+                    {
+                        int n = await upstreamBody.ReadAsync(start.AsMemory(filled), context.RequestAborted);
+                        if (n == 0)
+                        {
+                            break;
+                        }
+
+                        filled += n;
+                    }
+
+                    await context.Response.Body.WriteAsync(start.AsMemory(0, filled), context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    return (int)response.StatusCode;
                 }
 
                 if (request.Method != "HEAD")

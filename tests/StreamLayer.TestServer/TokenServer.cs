@@ -57,6 +57,9 @@ namespace StreamLayer.TestServer
 
         /// <summary>Where /token redirects: a path here or an absolute URL. /moved-token serves tokens as /token does; /token itself makes a loop.</summary>
         public string RedirectTo { get; set; } = "/moved-token";
+
+        /// <summary>When set, /token logs each request (Grant "stall") and then holds it unanswered until the client goes.</summary>
+        public bool Stall { get; set; }
     }
 
     public sealed record TokenRequest(string Method, string Grant, string? Account, string Scopes, int Status, string Granted, string? Token);
@@ -105,6 +108,17 @@ namespace StreamLayer.TestServer
                     return;
                 case "/__log":
                     await context.Response.WriteAsJsonAsync(_log.ToArray(), s_json);
+                    return;
+                case "/token" when _config.Stall:
+                    _log.Enqueue(new TokenRequest(request.Method, "stall", null, "", 0, "", null));
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
                     return;
                 case "/token" when _config.RedirectStatus is int redirect:
                     _log.Enqueue(new TokenRequest(request.Method, "redirect", null, "", redirect, "", null));

@@ -25,7 +25,7 @@ namespace StreamLayer.Registry.Http
 
         /// <summary>
         /// The redirect an answer asks for; null when it is not one. Throws when it cannot be followed: too many hops,
-        /// or a body that cannot be sent again (<paramref name="canResend"/> false: a streamed body already sent).
+        /// from https to http, or a body that cannot be sent again (<paramref name="canResend"/> false: a streamed body already sent).
         /// </summary>
         /// <param name="server">Who answered, for the message: "the registry", "the token server".</param>
         public static Redirect From(string step, HttpResponseMessage response, int hopsSoFar, bool canResend, string server)
@@ -43,6 +43,20 @@ namespace StreamLayer.Registry.Http
             if (hopsSoFar >= MostHops)
             {
                 throw new RegistryException(RegistryFailure.ProtocolError, said + ", after " + MostHops + " redirects already; giving up. The redirects go round in a loop or too far: " + server + " or a proxy in front of it is misconfigured, tell its operator.")
+                {
+                    StatusCode = response.StatusCode,
+                    Method = method,
+                    Url = url,
+                };
+            }
+
+            // A downgrade: what the request carries (credentials, a token, the blob) would cross the network unencrypted.
+            if (string.Equals(response.RequestMessage?.RequestUri?.Scheme, "https", StringComparison.OrdinalIgnoreCase)
+                && string.Equals(location.Scheme, "http", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new RegistryException(
+                    RegistryFailure.RedirectNotFollowed,
+                    said + ": from https to http, which would send the request and what it carries unencrypted, so it is not followed. " + server + " or a proxy in front of it is misconfigured: tell its operator.")
                 {
                     StatusCode = response.StatusCode,
                     Method = method,
