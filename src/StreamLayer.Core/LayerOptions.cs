@@ -29,17 +29,19 @@ namespace StreamLayer
     internal sealed class LayerOptions
     {
         /// <summary>
-        /// zlib-ng's level 4 (its first lazy-matching level) where levels are honoured: the lowest level whose layer is
-        /// within 5% of `pigz -6`'s (the size skopeo's gzip writes). Measured on the benchmark's tar of the .NET SDK
-        /// (617 MiB, and its first 256 MiB), 1 MiB blocks: level 1 (zlib-ng's quick strategy) 1.29x, 2 1.10x, 3 1.06x,
-        /// 4 1.045x, 6 1.03x pigz -6's size. Carrying the previous block's last 32 KiB as a dictionary (as pigz does)
-        /// gains only 0.2%, 4 MiB blocks 0.1%: the size is in the level, not in the blocks.
+        /// gzip's fastest level, as go-containerregistry's default is. Level 4 is the lowest whose layer is within 5% of
+        /// `pigz -6`'s (the size skopeo's gzip writes): on the benchmark's tar of the .NET SDK, 1 MiB blocks, level 1
+        /// (zlib-ng's quick strategy) makes 1.29x pigz -6's bytes, 2 1.10x, 3 1.06x, 4 1.045x, 6 1.03x; carrying the
+        /// previous block's last 32 KiB as a dictionary gains only 0.2%. It is not the default: in a quiet benchmark run
+        /// level 4 made the default push slower than skopeo's (0.9x, against 1.7x at level 1), and where levels map to
+        /// names (Windows PowerShell 5.1) it becomes Optimal, single-threaded. The default Digest changes once, when a
+        /// compressor is both that small and that fast.
         /// </summary>
-        public const int DefaultGzipLevel = 4;
+        public const int DefaultGzipLevel = 1;
 
         /// <summary>
         /// zstd's fastest regular level: on the benchmark's tar it is faster than gzip level 1, a fifth smaller, and
-        /// about as small as gzip's default level 4. Level 0 (or 3) is zstd's own default, smaller again but slower.
+        /// about as small as gzip level 4. Level 0 (or 3) is zstd's own default, smaller again but slower.
         /// </summary>
         public const int DefaultZstdLevel = 1;
 
@@ -47,7 +49,7 @@ namespace StreamLayer
 
         /// <summary>
         /// The compression level; null takes the format's default (gzip: <see cref="DefaultGzipLevel"/>, the
-        /// fastest whose layer is as small as the peers'; zstd: 1, its fastest regular level). gzip takes 0-9; zstd takes <see cref="MinZstdLevel"/> to <see cref="MaxZstdLevel"/>, where 0 means
+        /// fastest; zstd: 1, its fastest regular level). gzip takes 0-9; zstd takes <see cref="MinZstdLevel"/> to <see cref="MaxZstdLevel"/>, where 0 means
         /// its default and negative levels are its fast modes. None takes no level.
         /// </summary>
         public int? CompressionLevel { get; set; }
