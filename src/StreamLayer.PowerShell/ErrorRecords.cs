@@ -199,6 +199,7 @@ namespace StreamLayer.Commands
                 case ImageFailure.BaseImageInvalid:
                 case ImageFailure.IndexChildInvalid:
                 case ImageFailure.IndexPlatformMissing:
+                case ImageFailure.LayoutInvalid:
                     return ErrorCategory.InvalidData;
                 case ImageFailure.IndexEmpty:
                 case ImageFailure.IndexPlatformDuplicate:
@@ -207,15 +208,12 @@ namespace StreamLayer.Commands
                 case ImageFailure.TagRequired:
                 case ImageFailure.BaseImageReferenceInvalid:
                 case ImageFailure.SettingInvalid:
-                    return ErrorCategory.InvalidArgument;
-                case ImageFailure.IndexChildUnavailable:
-                    return ErrorCategory.ResourceUnavailable;
                 case ImageFailure.DestinationConflict:
                 case ImageFailure.LayoutPathIsFile:
                 case ImageFailure.LayoutFolderNotEmpty:
                     return ErrorCategory.InvalidArgument;
-                case ImageFailure.LayoutInvalid:
-                    return ErrorCategory.InvalidData;
+                case ImageFailure.IndexChildUnavailable:
+                    return ErrorCategory.ResourceUnavailable;
                 case ImageFailure.LayoutWriteFailed:
                     return ErrorCategory.WriteError;
                 case ImageFailure.LayoutBusy:

@@ -291,17 +291,8 @@ Describe 'Push-StreamLayer image errors' {
 
 Describe 'Push-StreamLayer -Tag from several processes at once' {
     It 'ends the tag on one complete image, whose config and layers the registry all holds, whichever process wins' {
-        $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
-        $hostPath = (Get-Process -Id $PID).Path
-        $first = [Environment]::GetCommandLineArgs()[0]
         $processes = foreach ($name in 'a', 'b', 'c') {
-            $start = [Diagnostics.ProcessStartInfo]::new($hostPath)
-            if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
-            $command = "Import-Module '$env:STREAMLAYER_MODULE'; Push-StreamLayer -Path '$($tars[$name])' -Repository '$reg/race' -Tag 'same' -Label @{ writer = '$name' } -ErrorAction Stop | Out-Null"
-            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
-            $start.RedirectStandardOutput = $true
-            $start.RedirectStandardError = $true
-            [Diagnostics.Process]::Start($start)
+            Start-ChildPwsh "Import-Module '$env:STREAMLAYER_MODULE'; Push-StreamLayer -Path '$($tars[$name])' -Repository '$reg/race' -Tag 'same' -Label @{ writer = '$name' } -ErrorAction Stop | Out-Null"
         }
         foreach ($process in $processes) {
             # A hang guard: each push of 200 KiB ends by itself.

@@ -416,18 +416,10 @@ Describe 'Push-StreamLayer -LayoutPath stopped mid-blob' {
         $null = Push-StreamLayer -Path $tars.a -LayoutPath $layout -Tag 'kept'
         $before = [IO.File]::ReadAllBytes((Join-Path $layout 'index.json'))
         $big = (New-TestTar -Path (Join-Path $work 'big.tar') -SizeKiB 2000 -Seed 71).FullName
-        $hostPath = (Get-Process -Id $PID).Path
-        $first = [Environment]::GetCommandLineArgs()[0]
         $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
         # The input gives its first 256 KiB, then stalls for ten minutes: the signal comes mid-blob.
-        $command = "Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
-            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$big', 256KB, 600000)) -LayoutPath '$layout' -Tag 'stopped'"
-        $start = [Diagnostics.ProcessStartInfo]::new($hostPath)
-        if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [Diagnostics.Process]::Start($start)
+        $process = Start-ChildPwsh ("Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
+            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$big', 256KB, 600000)) -LayoutPath '$layout' -Tag 'stopped'")
         try {
             Wait-TempFile $layout
             & kill -s TERM $process.Id

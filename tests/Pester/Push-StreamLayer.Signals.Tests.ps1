@@ -28,21 +28,6 @@ BeforeAll {
         [pscustomobject]@{ Shell = $ps; Async = $ps.BeginInvoke() }
     }
 
-    # Starts a child PowerShell running $Command with SIGINT as the caller's shell would leave it: 'default', or
-    # 'ignored' as a script's background job (pwsh -c ... &, without job control) has it. env sets it, then execs.
-    function script:Start-ChildPwsh([string] $Command, [string] $Interrupt = 'default') {
-        $hostPath = (Get-Process -Id $PID).Path
-        $first = [Environment]::GetCommandLineArgs()[0]
-        $start = [Diagnostics.ProcessStartInfo]::new('env')
-        $start.ArgumentList.Add($(if ($Interrupt -eq 'ignored') { '--ignore-signal=INT' } else { '--default-signal=INT' }))
-        $start.ArgumentList.Add($hostPath)
-        if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Command) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        [Diagnostics.Process]::Start($start)
-    }
-
     function script:Stop-Runspace($Run) {
         $stop = $Run.Shell.BeginStop($null, $null)
         # A hang guard, not a timing requirement: these commands only end by being stopped.
@@ -58,18 +43,10 @@ AfterAll {
 Describe 'SIGTERM' {
     It 'during a <Mode> push deletes the upload session, and the process still ends' -ForEach @(@{ Mode = 'Stream' }, @{ Mode = 'Chunked' }) {
         $repository = New-RepositoryName
-        $hostPath = (Get-Process -Id $PID).Path
-        $first = [Environment]::GetCommandLineArgs()[0]
         $helpers = Join-Path $PSScriptRoot 'TestHelpers.psm1'
         # The input gives the first 256 KiB, then stalls for ten minutes: the signal comes mid-upload.
-        $command = "Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
-            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$tar', 256KB, 600000)) -Repository '$($registry.Host)/$repository' -UploadMode $Mode -ChunkSize 64KB"
-        $start = [Diagnostics.ProcessStartInfo]::new($hostPath)
-        if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [Diagnostics.Process]::Start($start)
+        $process = Start-ChildPwsh ("Import-Module '$env:STREAMLAYER_MODULE'; Import-Module '$helpers'; " +
+            "Push-StreamLayer -InputStream ([TestInputStream]::Pausing('$tar', 256KB, 600000)) -Repository '$($registry.Host)/$repository' -UploadMode $Mode -ChunkSize 64KB")
         try {
             Wait-UploadSession $repository
             & kill -s TERM $process.Id

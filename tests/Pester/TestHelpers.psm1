@@ -57,6 +57,24 @@ function Invoke-ChildPwsh {
     & $host0 @prefix -NoProfile -NonInteractive -Command $Command
 }
 
+function Start-ChildPwsh {
+    # Starts $Command in a new PowerShell process of the same kind as this one, with its output redirected, and
+    # returns the process; the caller waits for it (bounded) or signals it. SIGINT is left as the caller's shell
+    # would leave it: 'default', or 'ignored' as a script's background job (pwsh -c ... &, without job control)
+    # has it. env sets it, then execs.
+    param([Parameter(Mandatory)] [string] $Command, [ValidateSet('default', 'ignored')] [string] $Interrupt = 'default')
+    $hostPath = (Get-Process -Id $PID).Path
+    $first = [Environment]::GetCommandLineArgs()[0]
+    $start = [Diagnostics.ProcessStartInfo]::new('env')
+    $start.ArgumentList.Add($(if ($Interrupt -eq 'ignored') { '--ignore-signal=INT' } else { '--default-signal=INT' }))
+    $start.ArgumentList.Add($hostPath)
+    if ($first -like '*.dll') { $start.ArgumentList.Add($first) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Command) { $start.ArgumentList.Add($a) }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    [Diagnostics.Process]::Start($start)
+}
+
 function New-BusyboxTar {
     <#
     .SYNOPSIS
@@ -161,4 +179,4 @@ public sealed class TestInputStream : Stream
 '@
 }
 
-Export-ModuleMember -Function New-TestTar, New-BusyboxTar, New-TestPodmanRoot, Invoke-TestPodman, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, New-TestDirectory
+Export-ModuleMember -Function New-TestTar, New-BusyboxTar, New-TestPodmanRoot, Invoke-TestPodman, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, Start-ChildPwsh, New-TestDirectory
