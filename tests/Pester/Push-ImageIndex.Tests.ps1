@@ -224,7 +224,7 @@ Describe 'Push-ImageIndex refusals' {
         try { $mine, $gone | Push-ImageIndex -Repository "$reg/$target" -Tag 'both' } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -Be 'IndexChildNotFound,StreamLayer.Commands.PushImageIndexCommand'
         $caught.CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $caught.Exception.Message | Should -Match ([regex]::Escape($gone.ManifestDigest))
+        $caught.Exception.Message | Should -Match ([regex]::Escape("Reading the index's images: GET $($registry.Url)/v2/$Repository/manifests/$($gone.ManifestDigest) answered 404 Not Found"))
         Test-Manifest $target 'both' | Should -BeFalse -Because 'no index was written'
     }
 

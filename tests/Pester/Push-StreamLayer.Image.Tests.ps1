@@ -275,6 +275,51 @@ Describe 'Push-StreamLayer image errors' {
         Test-Path (Join-Path $registry.Storage 'docker/registry/v2/repositories/x') | Should -BeFalse
     }
 
+    # The base is read through a proxy of its registry that misbehaves on the first layer's GET; the copy goes to
+    # another registry, which must end with no session, no blob of the layer and no tag.
+    It 'refuses a base layer whose registry sends <Name>, keeping nothing of it' -ForEach @(
+        @{ Name = 'other bytes than its digest names'; Action = 'corruptBody'; Id = 'RegistryDigestMismatch'; Category = 'InvalidResult'; Pattern = 'holds bytes whose digest is sha256:' }
+        @{ Name = 'a body that always breaks off'; Action = 'cutBody'; Id = 'RegistryConnectionFailed'; Category = 'ConnectionError'; Pattern = 'broke off after 1000 of its' }
+    ) {
+        $proxy = Start-FaultProxy -Registry $registry
+        try {
+            $layer = $baseLayers[0]
+            Set-ProxyFaults $proxy @(@{ Method = 'GET'; PathContains = $layer; Action = $Action; Bytes = 1000; Times = 0 })
+            $repository = "hostile-source-$($Action.ToLowerInvariant())"
+            $caught = $null
+            try { Push-StreamLayer -Path $tars.c -Repository "$($other.Host)/$repository" -Tag '1' -BaseImage "$($proxy.Host)/base:2" -RetryIntervalSec 0 -MaximumRetryCount 1 } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+            $caught.CategoryInfo.Category | Should -Be $Category
+            $caught.Exception.Message | Should -Match ([regex]::Escape("Copying $layer from $($proxy.Host)/base: the answer to GET http://$($proxy.Host)/v2/base/blobs/$layer"))
+            $caught.Exception.Message | Should -Match $Pattern
+            $caught.Exception.Method | Should -Be 'GET'
+            @(Get-ProxyLog $proxy | Where-Object { $_.Method -eq 'GET' -and $_.Path -like "*/blobs/$layer" }).Count | Should -Be $(if ($Action -eq 'cutBody') { 2 } else { 1 }) -Because 'a broken connection is tried again, a wrong blob is not'
+            Test-Tag $repository '1' $other | Should -BeFalse
+            @(Get-UploadSessions -Registry $other -Repository $repository).Count | Should -Be 0 -Because 'the copy''s session was cancelled'
+            Test-Path (Join-Path $other.Storage "docker/registry/v2/repositories/$repository/_layers/sha256/$($layer -replace '^sha256:')") | Should -BeFalse
+            Get-StoredBlobs -Registry $other | Where-Object { -not $_.Matches } | Should -BeNullOrEmpty
+        }
+        finally { Stop-FaultProxy $proxy }
+    }
+
+    It 'copies a base layer again when its body broke off once, and the image is whole' {
+        $proxy = Start-FaultProxy -Registry $registry
+        try {
+            $layer = $baseLayers[1]
+            Set-ProxyFaults $proxy @(@{ Method = 'GET'; PathContains = $layer; Action = 'cutBody'; Bytes = 2000; Times = 1 })
+            $verbose = Push-StreamLayer -Path $tars.c -Repository "$($other.Host)/recopied" -Tag '1' -BaseImage "$($proxy.Host)/base:2" -RetryIntervalSec 0 -Verbose 4>&1
+            $messages = @($verbose | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message
+            @($messages -match "^copying $layer failed .*broke off after 2000 of its .*; copying it again").Count | Should -Be 1 -Because ($messages -join "`n")
+            @(Get-ProxyLog $proxy | Where-Object { $_.Method -eq 'GET' -and $_.Path -like "*/blobs/$layer" }).Count | Should -Be 2
+            (Get-Inspect "$($other.Host)/recopied:1").Layers[0..1] | Should -Be $baseLayers
+            @(Get-UploadSessions -Registry $other -Repository 'recopied').Count | Should -Be 0
+            Get-StoredBlobs -Registry $other | Where-Object { -not $_.Matches } | Should -BeNullOrEmpty
+            $rootfs = Expand-Image "$($other.Host)/recopied:1"
+            Assert-TarUnpacked $tars.b $rootfs 'srv/b'
+        }
+        finally { Stop-FaultProxy $proxy }
+    }
+
     It 'refuses a zstd layer on a Docker schema 2 base, writing no tag' {
         $caught = $null
         try { Push-StreamLayer -Path $tars.c -Repository "$reg/zstd-on-docker" -Tag '1' -BaseImage "$reg/base:2" -Compression Zstd } catch { $caught = $_ }

@@ -523,12 +523,13 @@ Describe 'Push-ImageIndex -LayoutPath' {
     }
 
     It 'refuses <Case> with <Id>, and leaves index.json as it was' -ForEach @(
-        @{ Case = 'an image in a registry'; Image = 'localhost:5000/app:1'; Id = 'IndexChildUnavailable' }
-        @{ Case = 'a name the layout does not have'; Image = 'missing'; Id = 'IndexChildNotFound' }
-        @{ Case = 'an image of another layout'; Image = 'oci:/elsewhere@sha256:0000000000000000000000000000000000000000000000000000000000000000'; Id = 'IndexChildUnavailable' }
+        @{ Case = 'an image in a registry'; Image = 'localhost:5000/app:1'; Id = 'IndexChildUnavailable'; Message = '*' }
+        @{ Case = 'a name the layout does not have'; Image = 'missing'; Id = 'IndexChildNotFound'; Message = "Reading the index's images: the image missing is not in *: its index.json names no image so.*" }
+        @{ Case = 'a digest the layout does not have'; Image = "sha256:$('1' * 64)"; Id = 'IndexChildNotFound'; Message = "Reading the index's images: the image sha256:1111* is not in *: it holds no blob of that digest.*" }
+        @{ Case = 'an image of another layout'; Image = 'oci:/elsewhere@sha256:0000000000000000000000000000000000000000000000000000000000000000'; Id = 'IndexChildUnavailable'; Message = '*' }
     ) {
         $before = [IO.File]::ReadAllBytes((Join-Path $layout 'index.json'))
-        { Push-ImageIndex -LayoutPath $layout -Image 'amd', $Image -Tag 'bad' } | Should -Throw -ErrorId "$Id,StreamLayer.Commands.PushImageIndexCommand"
+        { Push-ImageIndex -LayoutPath $layout -Image 'amd', $Image -Tag 'bad' } | Should -Throw -ErrorId "$Id,StreamLayer.Commands.PushImageIndexCommand" -ExpectedMessage $Message
         [IO.File]::ReadAllBytes((Join-Path $layout 'index.json')) | Should -Be $before
     }
 

@@ -235,10 +235,7 @@ Describe 'Signals during the steps that take time' {
         Set-ProxyFaults $nearProxy @()
     }
 
-    # KNOWN BUG (issue 20, found by these cases): the copy's PUT carries the source's Content-Length, so a stop
-    # can only cut its body off; docker-registry then keeps a session that refuses its DELETE (BLOB_UPLOAD_INVALID,
-    # UploadSession.CancelAsync says so) until it expires. A layer's body ends cleanly instead (BlobContent). Until the
-    # copy's body can end cleanly too, the session check runs only with -Skip removed; the rest holds.
+    # The copy travels as a layer does (streamed PATCH), so a stop ends its body cleanly and its session can be deleted.
     It 'SIG<Signal> while a base layer is copied from another registry: the process ends, failing, and the tag stays' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
         $repository = New-RepositoryName
         $before = (Push-StreamLayer -Path $small -Repository "$($registry.Host)/$repository" -Tag '1').ManifestDigest
@@ -252,7 +249,7 @@ Describe 'Signals during the steps that take time' {
         Get-TagTarget $registry $repository '1' | Should -Be $before -Because 'the tag did not move'
     }
 
-    It 'SIG<Signal> while a base layer is copied from another registry deletes the copy''s upload session' -Skip -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
+    It 'SIG<Signal> while a base layer is copied from another registry deletes the copy''s upload session' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
         $repository = New-RepositoryName
         Set-ProxyFaults $farProxy @(@{ Method = 'GET'; PathContains = $farBase.Layers[0].Digest; Action = 'stallBody'; Bytes = 64KB; Times = 0 })
         $null = Invoke-Signalled -Signal $Signal -Ready { @(Wait-ProxyFault $farProxy).Count | Should -Be 1; Wait-UploadSession $repository } -Command (
@@ -260,7 +257,6 @@ Describe 'Signals during the steps that take time' {
         @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the copy''s upload session was deleted'
     }
 
-    # The same known bug as the base layer's copy: the session check is skipped, the rest holds.
     It 'SIG<Signal> while Push-ImageIndex copies a child from another registry: the process ends, failing, and no index or tag is written' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {
         $repository = New-RepositoryName
         $near = Push-StreamLayer -Path $small -Repository "$($registry.Host)/$repository" -Tag 'amd' -Platform 'linux/amd64'
@@ -271,6 +267,7 @@ Describe 'Signals during the steps that take time' {
 
         Get-TagTarget $registry $repository 'multi' | Should -BeNullOrEmpty -Because 'no index was tagged'
         Get-TagTarget $registry $repository 'amd' | Should -Be $near.ManifestDigest
+        @(Get-UploadSessions -Registry $registry -Repository $repository).Count | Should -Be 0 -Because 'the copy''s upload session was deleted'
     }
 
     It 'SIG<Signal> while Push-ImageIndex writes its index: the process ends and the tag stays on the earlier index' -ForEach @(@{ Signal = 'TERM' }, @{ Signal = 'INT' }) {

@@ -399,6 +399,39 @@ namespace StreamLayer.TestServer
                     return (int)response.StatusCode;
                 }
 
+                if ((rule?.Action == "corruptBody" || rule?.Action == "cutBody") && request.Method != "HEAD")
+                {
+                    // A source that sends another blob than it names (one byte flipped at offset Bytes), or that breaks
+                    // off after Bytes bytes.
+                    Stream upstreamBody = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+                    var buffer = new byte[64 * 1024];
+                    long sent = 0;
+                    int n;
+                    while ((n = await upstreamBody.ReadAsync(buffer, context.RequestAborted)) > 0)
+                    {
+                        if (rule.Action == "cutBody" && sent + n > rule.Bytes)
+                        {
+                            await context.Response.Body.WriteAsync(buffer.AsMemory(0, (int)(rule.Bytes - sent)), context.RequestAborted);
+                            await context.Response.Body.FlushAsync(context.RequestAborted);
+
+                            // A reset discards what the client has not read yet: it gets the headers and those bytes first.
+                            await Task.Delay(500, context.RequestAborted);
+                            context.Abort();
+                            return (int)response.StatusCode;
+                        }
+
+                        if (rule.Action == "corruptBody" && rule.Bytes >= sent && rule.Bytes < sent + n)
+                        {
+                            buffer[rule.Bytes - sent] ^= 0xff;
+                        }
+
+                        await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
+                        sent += n;
+                    }
+
+                    return (int)response.StatusCode;
+                }
+
                 if (request.Method != "HEAD")
                 {
                     await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);

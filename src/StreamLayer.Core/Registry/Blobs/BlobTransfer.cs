@@ -8,14 +8,18 @@ using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
 {
-    /// <summary>Blobs that travel whole: a small one uploaded in one request (a config), or one copied from a repository of any registry.</summary>
+    /// <summary>Blobs that are not layers being made: a small one uploaded in one request (a config), or one copied from a repository of any registry.</summary>
     internal static class BlobTransfer
     {
         /// <summary>Uploads a small blob in one request after opening the session.</summary>
         public static Task UploadAsync(RegistryClient target, byte[] bytes, CancellationToken cancellationToken) =>
             UploadAsync(target, Sha256Digest.Of(bytes), bytes.Length, () => new ByteArrayContent(bytes), replayable: true, cancellationToken);
 
-        /// <summary>Streams a blob from one repository into another (any registries), checking digest and size on arrival.</summary>
+        /// <summary>
+        /// Streams a blob from one repository into another (any registries) as a layer travels (RegistrySink), checking
+        /// digest and size on arrival. A stop ends a stuck read of the source by closing it, so the upload's body ends
+        /// cleanly and its session is deleted.
+        /// </summary>
         /// <param name="copied">Told the bytes copied so far, as they go (from 0 again when a copy is retried).</param>
         public static async Task CopyAsync(RegistryClient source, RegistryClient target, string digest, long size, CancellationToken cancellationToken, Action<long> copied = null)
         {
@@ -24,16 +28,11 @@ namespace StreamLayer.Registry.Blobs
                 try
                 {
                     using (HttpResponseMessage blob = await RepositoryBlobs.GetAsync(source, digest, cancellationToken).ConfigureAwait(false))
+                    using (cancellationToken.Register(blob.Dispose))
+                    using (var read = new CopiedBlob(await blob.Content.ReadAsStreamAsync().ConfigureAwait(false), digest, size, source.Repository.Name, RedactedUrl.Of(source.RepositoryUri("blobs/" + digest)), copied))
                     {
-                        long length = blob.Content.Headers.ContentLength ?? size;
-                        Stream body = await blob.Content.ReadAsStreamAsync().ConfigureAwait(false);
-                        if (copied != null)
-                        {
-                            copied(0);
-                            body = new CountingStream(body, copied);
-                        }
-
-                        await UploadAsync(target, digest, length, () => new StreamContent(body, 1 << 20), replayable: false, cancellationToken).ConfigureAwait(false);
+                        copied?.Invoke(0);
+                        await new RegistrySink(target).ConsumeAsync(read, cancellationToken).ConfigureAwait(false);
                     }
 
                     return;
@@ -42,53 +41,6 @@ namespace StreamLayer.Registry.Blobs
                     && attempt < target.Options.MaximumRetryCount && !cancellationToken.IsCancellationRequested)
                 {
                     target.Log("copying " + digest + " failed (" + e.Message + "); copying it again");
-                }
-            }
-        }
-
-        /// <summary>A blob on its way between registries, counted as it is read.</summary>
-        private sealed class CountingStream : ReadOnlyForwardStream
-        {
-            private readonly Stream _inner;
-            private readonly Action<long> _counted;
-            private long _count;
-
-            public CountingStream(Stream inner, Action<long> counted)
-            {
-                _inner = inner;
-                _counted = counted;
-            }
-
-            public override int Read(byte[] buffer, int offset, int count)
-            {
-                int n = _inner.Read(buffer, offset, count);
-                Count(n);
-                return n;
-            }
-
-            public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            {
-                int n = await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
-                Count(n);
-                return n;
-            }
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    _inner.Dispose();
-                }
-
-                base.Dispose(disposing);
-            }
-
-            private void Count(int n)
-            {
-                if (n > 0)
-                {
-                    _count += n;
-                    _counted(_count);
                 }
             }
         }

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Client;
 using StreamLayer.Registry.Blobs;
+using StreamLayer.Registry.Http;
 using StreamLayer.Registry.Json;
 
 namespace StreamLayer.Registry.Images
@@ -87,7 +88,8 @@ namespace StreamLayer.Registry.Images
 
             if (manifest == null)
             {
-                throw new ImageException(ImageFailure.IndexChildNotFound, "The image " + image.Asked + " is not in " + _place.Name + ": it has no manifest of that digest or name.");
+                throw new ImageException(ImageFailure.IndexChildNotFound, "Reading the index's images: the image " + image.Asked + " is not in " + _place.Name + ": "
+                    + (wanted.StartsWith(Sha256Digest.Prefix, StringComparison.Ordinal) ? "it holds no blob of that digest" : "its index.json names no image so") + ". Push it there first, or name one that is there.");
             }
 
             string configDigest = CheckManifest(manifest, image.Asked);
@@ -193,7 +195,10 @@ namespace StreamLayer.Registry.Images
 
             if (manifest == null)
             {
-                throw new ImageException(ImageFailure.IndexChildNotFound, "The image " + reference + " does not exist: the registry has no manifest " + wanted + " in " + reference.Name + ".");
+                throw new ImageException(
+                    ImageFailure.IndexChildNotFound,
+                    "Reading the index's images: GET " + RedactedUrl.Of(source.RepositoryUri("manifests/" + wanted)) + " answered 404 Not Found, so the image " + reference
+                    + " does not exist (the registry has no manifest " + wanted + " in " + reference.Name + "). Push it first, or name one that is there.");
             }
 
             string configDigest = CheckManifest(manifest, reference.ToString());
