@@ -136,11 +136,13 @@ Write-Host ''
 # Throughput of the whole tar: Get-LayerDigest against gzip/pigz with sha256sum of the tar and of the blob.
 if ($Section -contains 'digest') {
 Measure-Pair 'Get-LayerDigest -Path' 'digest' $tarBytes "Get-LayerDigest -Path '$tar'"
-Measure-Case 'Get-LayerDigest -Path -CompressionLevel 1' 'digest' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -CompressionLevel 1")
+Measure-Case 'Get-LayerDigest -Path -CompressionLevel 4' 'digest' $tarBytes (PwshCase "Get-LayerDigest -Path '$tar' -CompressionLevel 4")
 Measure-Case 'gzip -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | gzip -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 | sha256sum (tee: sha256sum of the tar)' 'digest' $tarBytes "set -o pipefail; tee >(sha256sum >/dev/null) < '$tar' | pigz -1 | sha256sum >/dev/null"
 Measure-Case 'pigz -1 alone' 'digest' $tarBytes "pigz -1 < '$tar' > /dev/null"
 Measure-Case 'pigz -6 alone' 'digest' $tarBytes (NativeSized "pigz -6 < '$tar'")
+# What a faster deflate than zlib-ng would give (issue 19): libdeflate, one thread (it has no threads of its own).
+Measure-Case 'libdeflate-gzip -4 alone (1 thread)' 'digest' $tarBytes (NativeSized "libdeflate-gzip -4 -c < '$tar'")
 Complete-Group
 }
 
@@ -186,7 +188,6 @@ if ($Section -contains 'push') {
         Measure-Pair 'Push-StreamLayer -Path (defaults)' 'push' $tarBytes (& $pushScript '')
         Measure-Pair 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)' 'push' $tarBytes (& $pushScript '-UploadMode Chunked')
         Measure-Case 'Push-StreamLayer -Path -ChunkSize 4MB' 'push' $tarBytes (PwshCase (& $pushScript '-ChunkSize 4MB'))
-        Measure-Case 'Push-StreamLayer -Path -CompressionLevel 1' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 1'))
         Measure-Case 'Push-StreamLayer -Path -CompressionLevel 3' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 3'))
         Measure-Case 'Push-StreamLayer -Path -CompressionLevel 4' 'push' $tarBytes (PwshCase (& $pushScript '-CompressionLevel 4'))
         Measure-Case 'Push-StreamLayer -Path -Compression Zstd' 'push' $tarBytes (PwshCase (& $pushScript '-Compression Zstd'))
@@ -221,6 +222,12 @@ if ($Section -contains 'push') {
             "e=`$(date +%s.%N); echo ELAPSED `$(echo `"`$e - `$s`" | bc); size=`$(skopeo inspect --tls-verify=false --raw docker://$target/`$repo:latest | grep -o '`"size`":[0-9]*' | tail -1 | cut -d: -f2); " +
             "echo NOTE size `$size '(ratio' `$(echo `"scale=2; $tarBytes / `$size`" | bc)')'"
         }
+        # The registry's own share: the zstd layer, already made, uploaded by curl as we upload it.
+        $ingestBlob = Join-Path $WorkPath 'ingest.zst'
+        if (-not (Test-Path $ingestBlob)) { & zstd -q -1 -T2 -f $tar -o $ingestBlob; if ($LASTEXITCODE) { throw 'zstd failed' } }
+        $ingestHex = ((& sha256sum -b $ingestBlob) -split '\s+')[0]
+        $ingestSize = (Get-Item $ingestBlob).Length
+        Measure-Case 'registry alone: curl uploads the zstd -1 blob (streamed)' 'push' $tarBytes "'$(Join-Path $PSScriptRoot 'registry-ingest.sh')' $target bench/ingest-$unique '$ingestBlob' $ingestHex && echo NOTE size $ingestSize"
         Measure-Case 'skopeo copy (OCI layout -> registry)' 'push' $tarBytes (SkopeoCase '')
         Measure-Case 'skopeo copy --dest-compress-format zstd' 'push' $tarBytes (SkopeoCase '--dest-compress-format zstd')
 
@@ -316,30 +323,34 @@ function Write-Growth([string] $Label, [string] $Small, [string] $Large) {
 
 Write-Host ''
 Write-Host 'Ratios (time of the other / time of ours: above 1 means StreamLayer is faster):'
-Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 1 vs gzip -1 | sha256sum' 'Get-LayerDigest -Path -CompressionLevel 1' 'gzip -1 | sha256sum (tee: sha256sum of the tar)'
-Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 1 vs pigz -1 | sha256sum' 'Get-LayerDigest -Path -CompressionLevel 1' 'pigz -1 | sha256sum (tee: sha256sum of the tar)'
-Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 1 vs pigz -1 alone' 'Get-LayerDigest -Path -CompressionLevel 1' 'pigz -1 alone'
-Write-Ratio 'Get-LayerDigest -Path (default gzip level) vs pigz -6 alone' 'Get-LayerDigest -Path' 'pigz -6 alone'
+Write-Ratio 'Get-LayerDigest -Path (default, level 1) vs gzip -1 | sha256sum' 'Get-LayerDigest -Path' 'gzip -1 | sha256sum (tee: sha256sum of the tar)'
+Write-Ratio 'Get-LayerDigest -Path (default, level 1) vs pigz -1 | sha256sum' 'Get-LayerDigest -Path' 'pigz -1 | sha256sum (tee: sha256sum of the tar)'
+Write-Ratio 'Get-LayerDigest -Path (default, level 1) vs pigz -1 alone' 'Get-LayerDigest -Path' 'pigz -1 alone'
+Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 4 vs pigz -6 alone' 'Get-LayerDigest -Path -CompressionLevel 4' 'pigz -6 alone'
 Write-Ratio '-ReadCount chunks: | Out-Null vs | Get-LayerDigest' 'Get-Content -ReadCount 1MB | Get-LayerDigest (64 MiB)' 'Get-Content -ReadCount 1MB | Out-Null (64 MiB)'
 Write-Ratio 'per byte: | Out-Null vs | Get-LayerDigest' 'Get-Content -AsByteStream | Get-LayerDigest (512 KiB)' 'Get-Content -AsByteStream | Out-Null (512 KiB)'
 Write-Ratio 'Push-StreamLayer (defaults) vs skopeo copy' 'Push-StreamLayer -Path (defaults)' 'skopeo copy (OCI layout -> registry)'
 Write-Ratio 'Push-StreamLayer (defaults) vs the reference flow' 'Push-StreamLayer -Path (defaults)' 'reference flow (ggcr stream.Layer, Go stdlib)'
 Write-Ratio 'Push-StreamLayer -CompressionLevel 3 vs skopeo copy' 'Push-StreamLayer -Path -CompressionLevel 3' 'skopeo copy (OCI layout -> registry)'
+Write-Ratio 'Push-StreamLayer -CompressionLevel 4 vs skopeo copy' 'Push-StreamLayer -Path -CompressionLevel 4' 'skopeo copy (OCI layout -> registry)'
 Write-Ratio 'Push-StreamLayer: streamed vs 16 MiB chunks' 'Push-StreamLayer -Path (defaults)' 'Push-StreamLayer -Path -UploadMode Chunked (16 MiB)'
 Write-Ratio 'Push-StreamLayer -Compression Zstd vs skopeo copy' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy (OCI layout -> registry)'
 Write-Ratio 'Push-StreamLayer -Compression Zstd vs skopeo copy --dest-compress-format zstd' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy --dest-compress-format zstd'
+Write-Ratio 'the registry alone vs Push-StreamLayer -Compression Zstd (1 = the push takes no longer than the registry''s own share)' 'Push-StreamLayer -Path -Compression Zstd' 'registry alone: curl uploads the zstd -1 blob (streamed)'
 Write-Ratio 'Get-LayerDigest -Compression Zstd vs zstd -1 -T2 alone' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'zstd -1 -T2 alone'
-Write-Ratio 'Get-LayerDigest -Path (default) vs -CompressionLevel 1' 'Get-LayerDigest -Path' 'Get-LayerDigest -Path -CompressionLevel 1'
-$gzipPushes = 'Push-StreamLayer -Path (defaults)', 'Push-StreamLayer -Path -CompressionLevel 1', 'Push-StreamLayer -Path -CompressionLevel 3', 'Push-StreamLayer -Path -CompressionLevel 4'
+Write-Ratio 'Get-LayerDigest -Path -CompressionLevel 4 vs the default (level 1)' 'Get-LayerDigest -Path -CompressionLevel 4' 'Get-LayerDigest -Path'
+$gzipPushes = 'Push-StreamLayer -Path (defaults)', 'Push-StreamLayer -Path -CompressionLevel 3', 'Push-StreamLayer -Path -CompressionLevel 4'
 $zstdPushes = 'Push-StreamLayer -Path -Compression Zstd', 'Push-StreamLayer -Path -Compression Zstd -CompressionLevel 3'
 Write-SizeMatched 'gzip push, size-matched, vs skopeo copy' $gzipPushes 'skopeo copy (OCI layout -> registry)'
 Write-SizeMatched 'gzip push, size-matched, vs the reference flow' $gzipPushes 'reference flow (ggcr stream.Layer, Go stdlib)'
 Write-SizeMatched 'zstd push, size-matched, vs skopeo copy --dest-compress-format zstd' $zstdPushes 'skopeo copy --dest-compress-format zstd'
 Write-SizeRatio 'Get-LayerDigest -Path (default gzip) layer / pigz -6''s' 'Get-LayerDigest -Path' 'pigz -6 alone'
+Write-SizeRatio 'Get-LayerDigest -Path -CompressionLevel 4 layer / pigz -6''s' 'Get-LayerDigest -Path -CompressionLevel 4' 'pigz -6 alone'
+Write-SizeRatio 'libdeflate-gzip -4 layer / pigz -6''s' 'libdeflate-gzip -4 alone (1 thread)' 'pigz -6 alone'
 Write-SizeRatio 'Push-StreamLayer (defaults) layer / skopeo copy''s' 'Push-StreamLayer -Path (defaults)' 'skopeo copy (OCI layout -> registry)'
 Write-SizeRatio 'Push-StreamLayer (defaults) layer / the reference flow''s' 'Push-StreamLayer -Path (defaults)' 'reference flow (ggcr stream.Layer, Go stdlib)'
 Write-SizeRatio 'Push-StreamLayer -Compression Zstd layer / skopeo zstd''s' 'Push-StreamLayer -Path -Compression Zstd' 'skopeo copy --dest-compress-format zstd'
-Write-Ratio 'zstd (level 1) vs gzip (level 1), Get-LayerDigest' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'Get-LayerDigest -Path -CompressionLevel 1'
+Write-Ratio 'zstd (level 1) vs gzip (level 1), Get-LayerDigest' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'Get-LayerDigest -Path'
 Write-Ratio 'Get-LayerDigest -Compression Zstd vs zstd -1 -T0 | sha256sum' 'Get-LayerDigest -Path -Compression Zstd (level 1)' 'zstd -1 | sha256sum (tee: sha256sum of the tar)'
 if ($BaselineModulePath) {
     Write-Host ''
