@@ -100,7 +100,7 @@ $ToolPackages = [ordered]@{
     'docker-registry' = 'docker-registry'; skopeo = 'skopeo'; umoci = 'umoci'; pigz = 'pigz'; zstd = 'zstd'
     openssl = 'openssl'; htpasswd = 'apache2-utils'; gzip = 'gzip'; sha256sum = 'coreutils'; tar = 'tar'; cmp = 'diffutils'
     go = 'golang-go'; bc = 'bc'; time = 'time'; podman = 'podman'; runc = 'runc'; busybox = 'busybox-static'
-    pzstd = 'zstd'; 'libdeflate-gzip' = 'libdeflate-tools'; xz = 'xz-utils'; bzip2 = 'bzip2'; lz4 = 'lz4'; zip = 'zip'; mkfifo = 'coreutils'; timeout = 'coreutils'; curl = 'curl'
+    pzstd = 'zstd'; 'libdeflate-gzip' = 'libdeflate-tools'; igzip = 'isal'; xz = 'xz-utils'; bzip2 = 'bzip2'; lz4 = 'lz4'; zip = 'zip'; mkfifo = 'coreutils'; timeout = 'coreutils'; curl = 'curl'
 }
 $TestCommands = 'docker-registry', 'skopeo', 'umoci', 'pigz', 'zstd', 'openssl', 'htpasswd', 'gzip', 'sha256sum', 'tar', 'cmp',
     'podman', 'runc', 'busybox', 'pzstd', 'xz', 'bzip2', 'lz4', 'zip', 'mkfifo', 'timeout'
@@ -238,7 +238,7 @@ function Build-Baseline([string] $Ref) {
 }
 
 function Invoke-Bench {
-    Install-TestTools -Command 'docker-registry', 'skopeo', 'pigz', 'zstd', 'libdeflate-gzip', 'curl', 'gzip', 'sha256sum', 'tar', 'go', 'bc', 'time'
+    Install-TestTools -Command 'docker-registry', 'skopeo', 'pigz', 'zstd', 'libdeflate-gzip', 'igzip', 'curl', 'gzip', 'sha256sum', 'tar', 'go', 'bc', 'time'
     Invoke-Build
     $sections = if ($BenchSection) { @('-Section', ($BenchSection -join ',')) } else { @() }
     if ($BaselineRef) { $sections += @('-BaselineModulePath', (Build-Baseline $BaselineRef)) }
