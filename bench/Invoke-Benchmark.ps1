@@ -70,11 +70,14 @@ function Measure-Case {
 }
 
 function Complete-Group {
-    # Runs the queued cases in rounds (A, B, C, A, B, C, ...), so that a burst of load from the machine's other
-    # tenants falls on all of them alike and the ratios stay fair; then records the median of each.
+    # Runs the queued cases in rounds, each the other way round from the one before (A, B, C, C, B, A, ...), so
+    # that a burst of load from the machine's other tenants falls on all of them alike, and neither case of a
+    # pair (this build, then the baseline) always runs second, after the other's writes; then records the median.
     param([int] $Rounds = $Repeat)
     for ($round = 0; $round -lt $Rounds; $round++) {
-        foreach ($case in $pending) {
+        $order = @($pending)
+        if ($round % 2 -eq 1) { [array]::Reverse($order) }
+        foreach ($case in $order) {
             $timing = Join-Path $WorkPath 'time.txt'
             $output = & /usr/bin/time -f '%e %M' -o $timing bash -c $case.Command 2>&1
             if ($LASTEXITCODE -ne 0) { throw "$($case.Name) failed: $output" }
