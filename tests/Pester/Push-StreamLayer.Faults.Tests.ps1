@@ -262,6 +262,25 @@ Describe 'Push-StreamLayer against hostile and broken answers' {
         (Get-Requests 'PATCH').Count | Should -Be 0
     }
 
+    # The registry takes the upload, then HEAD says the blob is not there: the layer's confirmation, and (with -Tag,
+    # after the layer's HEAD passed) the config's.
+    It 'refuses a <What> the registry accepted but then does not hold: RegistryProtocolError naming <Step> and the HEAD' -ForEach @(
+        @{ What = 'layer'; Step = 'Confirming the blob'; Skip = 0; Options = @{} }
+        @{ What = 'config'; Step = 'Uploading a blob'; Skip = 1; Options = @{ Tag = '1' } }
+    ) {
+        $repository = New-RepositoryName
+        Set-ProxyFaults $proxy @(@{ Method = 'HEAD'; PathContains = '/blobs/sha256:'; Action = 'status'; Status = 404; Code = 'BLOB_UNKNOWN'; Skip = $Skip; Times = 0 })
+        $result = Invoke-FaultyPush $repository $Options
+
+        $result.FullyQualifiedErrorId | Should -BeLike 'RegistryProtocolError,*'
+        $result.Exception.Message | Should -Match ("^$Step" + ': the registry accepted sha256:[0-9a-f]{64}, but answers HEAD http://' + [regex]::Escape("$($proxy.Host)/v2/$repository/blobs/sha256:") + '[0-9a-f]{64} with 404 Not Found')
+        $result.Exception.Method | Should -Be 'HEAD'
+        $result.Exception.StatusCode | Should -Be 'NotFound'
+        if ($What -eq 'layer') { $result.Exception.Message | Should -Match ([regex]::Escape($reference.Digest)) }
+        (Get-Requests 'PUT' | Where-Object Path -Like "*/$repository/manifests/*").Count | Should -Be 0 -Because 'no manifest refers to a blob the registry does not hold'
+        Assert-Clean $repository
+    }
+
     It 'refuses a blob the registry confirms under another digest: RegistryDigestMismatch, naming both digests' {
         $repository = New-RepositoryName
         $other = 'sha256:' + ('ab' * 32)

@@ -12,8 +12,23 @@ namespace StreamLayer.Registry.Blobs
     internal static class BlobTransfer
     {
         /// <summary>Uploads a small blob in one request after opening the session.</summary>
-        public static Task UploadAsync(RegistryClient target, byte[] bytes, CancellationToken cancellationToken) =>
-            UploadAsync(target, Sha256Digest.Of(bytes), bytes.Length, () => new ByteArrayContent(bytes), replayable: true, cancellationToken);
+        public static async Task UploadAsync(RegistryClient target, byte[] bytes, CancellationToken cancellationToken)
+        {
+            const string finish = "Uploading a blob";
+            string digest = Sha256Digest.Of(bytes);
+            UploadSession session = await UploadSession.OpenAsync(target, "Starting an upload", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await session.PutBlobAsync(finish, digest, bytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                await session.AbandonAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            await RepositoryBlobs.ConfirmAsync(target, finish, digest, bytes.Length, cancellationToken).ConfigureAwait(false);
+        }
 
         /// <summary>
         /// Streams a blob from one repository into another (any registries) as a layer travels (RegistrySink), checking
@@ -42,33 +57,6 @@ namespace StreamLayer.Registry.Blobs
                 {
                     target.Log("copying " + digest + " failed (" + e.Message + "); copying it again");
                 }
-            }
-        }
-
-        private static async Task UploadAsync(RegistryClient target, string digest, long size, Func<HttpContent> body, bool replayable, CancellationToken cancellationToken)
-        {
-            const string finish = "Uploading a blob";
-            UploadSession session = await UploadSession.OpenAsync(target, "Starting an upload", cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await session.PutBlobAsync(finish, digest, size, body, replayable, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                await session.AbandonAsync().ConfigureAwait(false);
-                throw;
-            }
-
-            if (!await RepositoryBlobs.ExistsAsync(target, digest, size, cancellationToken).ConfigureAwait(false))
-            {
-                throw new RegistryException(
-                    RegistryFailure.ProtocolError,
-                    finish + ": the registry accepted " + digest + ", but answers HEAD " + RedactedUrl.Of(target.RepositoryUri("blobs/" + digest)) + " with 404 Not Found. Push again; if it happens again, the registry loses blobs it accepted: tell its operator.")
-                {
-                    StatusCode = System.Net.HttpStatusCode.NotFound,
-                    Method = "HEAD",
-                    Url = RedactedUrl.Of(target.RepositoryUri("blobs/" + digest)),
-                };
             }
         }
     }

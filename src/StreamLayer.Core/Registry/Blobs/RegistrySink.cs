@@ -4,7 +4,6 @@ using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using StreamLayer.Registry.Client;
-using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
 {
@@ -48,17 +47,7 @@ namespace StreamLayer.Registry.Blobs
                 cursor.ThrowIfFailed();
                 LayerDigest layer = source.Layer;
                 await session.FinishAsync(layer, cancellationToken).ConfigureAwait(false);
-                if (!await RepositoryBlobs.ExistsAsync(_client, layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false))
-                {
-                    throw new RegistryException(
-                        RegistryFailure.ProtocolError,
-                        "Confirming the blob: the registry accepted the upload, but answers HEAD " + RedactedUrl.Of(_client.RepositoryUri("blobs/" + layer.Digest)) + " with 404 Not Found. Push again; if it happens again, the registry loses blobs it accepted: tell its operator.")
-                    {
-                        StatusCode = System.Net.HttpStatusCode.NotFound,
-                        Method = "HEAD",
-                        Url = RedactedUrl.Of(_client.RepositoryUri("blobs/" + layer.Digest)),
-                    };
-                }
+                await RepositoryBlobs.ConfirmAsync(_client, "Confirming the blob", layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false);
 
                 Layer = layer;
             }

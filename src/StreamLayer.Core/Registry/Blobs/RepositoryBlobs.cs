@@ -9,7 +9,7 @@ using StreamLayer.Registry.Http;
 
 namespace StreamLayer.Registry.Blobs
 {
-    /// <summary>The blobs a repository holds: whether one is there (HEAD), and reading one (GET).</summary>
+    /// <summary>The blobs a repository holds: whether one is there (HEAD), that an upload landed, and reading one (GET).</summary>
     internal static class RepositoryBlobs
     {
         /// <summary>Whether the repository holds the blob; a blob under another digest, or of another size, is an error (the digest is checked first).</summary>
@@ -48,6 +48,22 @@ namespace StreamLayer.Registry.Blobs
                 }
 
                 return true;
+            }
+        }
+
+        /// <summary>
+        /// After an upload the registry accepted: HEAD must find the blob at that size, or the registry lost what it
+        /// took (or a proxy in front of it answers for another store), and nothing may refer to it.
+        /// </summary>
+        public static async Task ConfirmAsync(RegistryClient client, string step, string digest, long size, CancellationToken cancellationToken)
+        {
+            if (!await ExistsAsync(client, digest, size, cancellationToken).ConfigureAwait(false))
+            {
+                string url = RedactedUrl.Of(client.RepositoryUri("blobs/" + digest));
+                throw new RegistryException(
+                    RegistryFailure.ProtocolError,
+                    step + ": the registry accepted " + digest + ", but answers HEAD " + url + " with 404 Not Found. Push again; if it happens again, the registry loses blobs it accepted: tell its operator.")
+                { StatusCode = HttpStatusCode.NotFound, Method = "HEAD", Url = url };
             }
         }
 

@@ -90,7 +90,7 @@ namespace StreamLayer.Registry.Blobs
         public async Task FinishAsync(LayerDigest layer, CancellationToken cancellationToken)
         {
             const string step = "Finishing the upload";
-            using (HttpResponseMessage response = await PutAsync(step, layer.Digest, EmptyContent, replayable: true, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await PutAsync(step, layer.Digest, EmptyContent, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode == HttpStatusCode.Created || response.StatusCode == HttpStatusCode.NoContent)
                 {
@@ -119,18 +119,17 @@ namespace StreamLayer.Registry.Blobs
             }
         }
 
-        /// <summary>PUT with the digest and the whole blob as the body (a monolithic upload).</summary>
-        /// <param name="replayable">Whether <paramref name="body"/> can make the body again for a retry.</param>
-        public async Task PutBlobAsync(string step, string digest, long size, Func<HttpContent> body, bool replayable, CancellationToken cancellationToken)
+        /// <summary>PUT with the digest and the whole (small) blob as the body (a monolithic upload); a retry sends it again.</summary>
+        public async Task PutBlobAsync(string step, string digest, byte[] bytes, CancellationToken cancellationToken)
         {
             Func<HttpContent> content = () =>
             {
-                HttpContent blob = body();
+                var blob = new ByteArrayContent(bytes);
                 blob.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                blob.Headers.ContentLength = size;
+                blob.Headers.ContentLength = bytes.Length;
                 return blob;
             };
-            using (HttpResponseMessage response = await PutAsync(step, digest, content, replayable, cancellationToken).ConfigureAwait(false))
+            using (HttpResponseMessage response = await PutAsync(step, digest, content, cancellationToken).ConfigureAwait(false))
             {
                 if (response.StatusCode != HttpStatusCode.Created && response.StatusCode != HttpStatusCode.NoContent)
                 {
@@ -221,11 +220,8 @@ namespace StreamLayer.Registry.Blobs
             }
         }
 
-        private Task<HttpResponseMessage> PutAsync(string step, string digest, Func<HttpContent> body, bool replayable, CancellationToken cancellationToken)
-        {
-            var request = new RegistryRequest(step, HttpMethod.Put, WithQuery(Location, "digest", digest)).WithBody(body);
-            return _client.SendAsync(replayable ? request : request.Streamed(() => false), cancellationToken);
-        }
+        private Task<HttpResponseMessage> PutAsync(string step, string digest, Func<HttpContent> body, CancellationToken cancellationToken) =>
+            _client.SendAsync(new RegistryRequest(step, HttpMethod.Put, WithQuery(Location, "digest", digest)).WithBody(body), cancellationToken);
 
         private static Task<HttpResponseMessage> PostAsync(RegistryClient client, string step, Uri uri, CancellationToken cancellationToken) =>
             client.SendAsync(new RegistryRequest(step, HttpMethod.Post, uri).WithBody(EmptyContent), cancellationToken);
