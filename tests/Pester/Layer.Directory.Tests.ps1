@@ -338,8 +338,7 @@ Describe 'An image made from a folder, read by skopeo and umoci and run by podma
     }
 
     It 'runs in podman' -Tag 'Podman' {
-        $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
-            '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--tls-verify=false', "$reg/folder:1")
+        $output = Invoke-TestPodmanRun -Root $podman -Image "$reg/folder:1"
         $output[-1] | Should -Be 'from a folder'
     }
 }

@@ -109,8 +109,7 @@ Describe 'Push-ImageIndex of two platforms' {
     }
 
     It 'runs in podman: the tag gives this amd64 machine the amd64 image, which does what -Entrypoint set' -Tag 'Podman' {
-        $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
-            '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--tls-verify=false', "$reg/app:1.0")
+        $output = Invoke-TestPodmanRun -Root $podman -Image "$reg/app:1.0"
         $output[-1] | Should -Be 'amd64'
     }
 

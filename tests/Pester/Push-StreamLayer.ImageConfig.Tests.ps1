@@ -75,13 +75,11 @@ Describe 'Push-StreamLayer -Tag with config fields, on scratch' {
     }
 
     It 'runs in podman with no arguments and does what was set' -Tag 'Podman' {
-        $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
-            '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--tls-verify=false', "$reg/run:1")
+        $output = Invoke-TestPodmanRun -Root $podman -Image "$reg/run:1"
         $output[-1] | Should -Be 'hello from /srv as 1000:1001'
 
         # Arguments replace Cmd and keep the Entrypoint, as for any image.
-        $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
-            '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', "$reg/run:1", 'echo "$GREETING again"; cat /etc/marker')
+        $output = Invoke-TestPodmanRun -Root $podman -Image "$reg/run:1" -Arguments 'echo "$GREETING again"; cat /etc/marker'
         $output[-2..-1] | Should -Be @('hello again', 'busybox')
 
         $inspect = (Invoke-TestPodman -Root $podman -Arguments @('image', 'inspect', "$reg/run:1")) -join "`n" | ConvertFrom-Json

@@ -187,8 +187,7 @@ Describe 'Push-StreamLayer -LayoutPath -Tag' {
         $null = Push-StreamLayer -Path $busybox -LayoutPath $runnable -Tag 'run' -Entrypoint '/bin/busybox' -Cmd 'cat', '/etc/marker'
         $podman = New-TestPodmanRoot
         try {
-            $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
-                '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', "oci:${runnable}:run")
+            $output = Invoke-TestPodmanRun -Root $podman -Image "oci:${runnable}:run"
             $output[-1] | Should -Be 'from a layout'
         }
         finally { Remove-Item -Recurse -Force $podman -ErrorAction Ignore }
@@ -229,8 +228,7 @@ Describe 'Push-StreamLayer -Directory -LayoutPath: a folder to an image on disk,
     It 'runs in podman (podman run oci:DIR:TAG)' -Tag 'Podman' {
         $podman = New-TestPodmanRoot
         try {
-            $output = Invoke-TestPodman -Root $podman -Arguments @('run', '--rm', '--runtime', 'runc', '--network', 'none',
-                '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', "oci:${fromFolder}:run")
+            $output = Invoke-TestPodmanRun -Root $podman -Image "oci:${fromFolder}:run"
             $output[-1] | Should -Be 'from a folder'
         }
         finally { Remove-Item -Recurse -Force $podman -ErrorAction Ignore }

@@ -100,8 +100,8 @@ function New-TestPodmanRoot {
 function Invoke-TestPodman {
     <#
     .SYNOPSIS
-    Runs podman as it works on these machines (root, vfs storage under -Root, runc, bounded ulimits) and returns
-    its output lines; throws with the output when it fails. podman run -Arguments pulls from the plain-http registry.
+    Runs podman as it works on these machines (root, vfs storage and cgroupfs under -Root) and returns
+    its output lines; throws with the output when it fails. Invoke-TestPodmanRun runs an image.
     #>
     param([Parameter(Mandatory)] [string] $Root, [Parameter(Mandatory)] [string[]] $Arguments)
     $global = @('--root', "$Root/root", '--runroot', "$Root/runroot", '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs',
@@ -109,6 +109,18 @@ function Invoke-TestPodman {
     $output = & podman @global @Arguments 2>&1
     if ($LASTEXITCODE -ne 0) { throw "podman $Arguments failed ($LASTEXITCODE): $($output -join "`n")" }
     @($output | ForEach-Object { "$_" })
+}
+
+function Invoke-TestPodmanRun {
+    <#
+    .SYNOPSIS
+    podman run --rm of -Image (a reference in the plain-http test registry, or oci:<layout>:<tag>) with runc, no
+    network and bounded ulimits, as the tests run every image; -Arguments follow the image. Returns the output lines.
+    #>
+    param([Parameter(Mandatory)] [string] $Root, [Parameter(Mandatory)] [string] $Image, [string[]] $Arguments = @())
+    $run = @('run', '--rm', '--runtime', 'runc', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024')
+    if (-not $Image.StartsWith('oci:')) { $run += '--tls-verify=false' }
+    Invoke-TestPodman -Root $Root -Arguments ($run + $Image + $Arguments)
 }
 
 function New-TestDirectory {
@@ -179,4 +191,4 @@ public sealed class TestInputStream : Stream
 '@
 }
 
-Export-ModuleMember -Function New-TestTar, New-BusyboxTar, New-TestPodmanRoot, Invoke-TestPodman, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, Start-ChildPwsh, New-TestDirectory
+Export-ModuleMember -Function New-TestTar, New-BusyboxTar, New-TestPodmanRoot, Invoke-TestPodman, Invoke-TestPodmanRun, Get-Sha256Sum, Get-GunzipSha256, Invoke-ChildPwsh, Start-ChildPwsh, New-TestDirectory
