@@ -280,11 +280,12 @@ Describe 'Push-StreamLayer image errors' {
     It 'refuses a base layer whose registry sends <Name>, keeping nothing of it' -ForEach @(
         @{ Name = 'other bytes than its digest names'; Action = 'corruptBody'; Id = 'RegistryDigestMismatch'; Category = 'InvalidResult'; Pattern = 'holds bytes whose digest is sha256:' }
         @{ Name = 'a body that always breaks off'; Action = 'cutBody'; Id = 'RegistryConnectionFailed'; Category = 'ConnectionError'; Pattern = 'broke off after 1000 of its' }
+        @{ Name = 'an endless body'; Action = 'endlessBody'; Id = 'RegistryDigestMismatch'; Category = 'InvalidResult'; Pattern = 'holds more than the \d+ bytes the manifest gives' }
     ) {
         $proxy = Start-FaultProxy -Registry $registry
         try {
             $layer = $baseLayers[0]
-            Set-ProxyFaults $proxy @(@{ Method = 'GET'; PathContains = $layer; Action = $Action; Bytes = 1000; Times = 0 })
+            Set-ProxyFaults $proxy @(@{ Method = 'GET'; PathContains = $layer; Action = $Action; Bytes = 1000; Status = 200; Times = 0 })
             $repository = "hostile-source-$($Action.ToLowerInvariant())"
             $caught = $null
             try { Push-StreamLayer -Path $tars.c -Repository "$($other.Host)/$repository" -Tag '1' -BaseImage "$($proxy.Host)/base:2" -RetryIntervalSec 0 -MaximumRetryCount 1 } catch { $caught = $_ }
